@@ -1,0 +1,1 @@
+"""Reference applications used to exercise seedlib."""

@@ -1,0 +1,1 @@
+"""TERP: a wholesale-distribution ERP, the reference application for seedlib."""
