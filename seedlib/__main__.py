@@ -1,0 +1,5 @@
+"""``python -m seedlib`` runs ``seedctl``."""
+
+from seedlib.cli import main
+
+main()

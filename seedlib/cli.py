@@ -1,0 +1,385 @@
+"""``seedctl``: parses options, calls :mod:`seedlib.commands`, renders results, maps errors to
+exit codes (documented in docs/cli.md)."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from seedlib import commands, log
+from seedlib.config import ENVIRONMENTS, Settings, Size, resolve_settings
+from seedlib.exceptions import ConfigurationError, Refused, SeedError
+from seedlib.project import Project
+from seedlib.rollback import RollbackReport
+
+
+class LogFormat(enum.StrEnum):
+    json = "json"
+    console = "console"
+
+
+app = typer.Typer(
+    name="seedctl",
+    help="Versioned, reversible database seeding for Alembic projects.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+_state: dict[str, Any] = {}
+
+
+def _check_env(value: str | None) -> str | None:
+    if value is not None and value.lower() not in ENVIRONMENTS:
+        raise typer.BadParameter(f"{value!r}: use one of {', '.join(ENVIRONMENTS)}")
+    return value
+
+
+def _check_size(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            Size.parse(value)
+        except ConfigurationError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+EnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--env",
+        callback=_check_env,
+        help="development, test, staging or production [default: $SEEDLIB_ENV or development]",
+    ),
+]
+SizeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--size",
+        callback=_check_size,
+        help="small, medium, large or a row count N (a table "
+        "declared with 100 rows gets N) [default: the environment's]",
+    ),
+]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="RNG seed [default: 0]")]
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL [default: $SEEDLIB_DATABASE_URL, $DATABASE_URL, "
+        "or the embedded SQLite file]",
+    ),
+]
+LockOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--lock-timeout", min=0, help="seconds to wait for the lock; 0 fails at once [default: 30]"
+    ),
+]
+ProdOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-production",
+        help="allow --env production (also needs SEEDLIB_ALLOW_PRODUCTION=<database name>)",
+    ),
+]
+DryOpt = Annotated[bool, typer.Option("--dry-run", help="show what would happen; write nothing")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
+
+
+@app.callback()
+def _main(
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config", "-c", help="seeds alembic.ini [default: $SEEDLIB_CONFIG or ./alembic.ini]"
+        ),
+    ] = None,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option("--log-format", help="[default: json unless stderr is a terminal]"),
+    ] = None,
+) -> None:
+    """Seed revisions live in their own Alembic environment; `seedctl` drives it."""
+    _state["config"] = config
+    log.configure(None if log_format is None else log_format.value)
+
+
+def _project() -> Project:
+    return Project.load(_state.get("config"))
+
+
+def _settings(project: Project, **options: Any) -> Settings:
+    return resolve_settings(default_url=project.default_url, **options)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """One readable line on stderr and the documented exit code for every failure."""
+    try:
+        yield
+    except SeedError as exc:
+        err.print(f"seedctl: error: {exc}", markup=False)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("seedctl: interrupted; the running revision was rolled back", markup=False)
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        log.get_logger().error("unexpected_error", error=str(exc), exc_info=True)
+        err.print(
+            f"seedctl: unexpected error: {type(exc).__name__}: {exc} (the JSON log on "
+            "stderr has the stack; please report it)",
+            markup=False,
+        )
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(table: str, done: int, total: int) -> None:
+        if table not in tasks:
+            tasks[table] = bar.add_task(table, total=total)
+        bar.update(tasks[table], completed=done)
+
+    with bar:
+        yield update
+
+
+def _render_runs(result: commands.RunResult) -> None:
+    if not result.revisions:
+        out.print(
+            "Nothing to do: every seed revision is already applied."
+            if result.direction == "upgrade"
+            else "Nothing to remove."
+        )
+        return
+    table = Table(title=f"seedctl {result.direction}")
+    for column in ("revision", "table", "rows", "seconds", "rows/s"):
+        table.add_column(column, justify="right" if column not in ("revision", "table") else "left")
+    for rev in result.revisions:
+        for t in rev.tables:
+            table.add_row(
+                rev.revision,
+                str(t["table"]),
+                f"{t['rows']:,}",
+                f"{t.get('seconds', 0):.3f}",
+                f"{t.get('rows_per_s', 0):,.0f}",
+            )
+        for problem in rev.problems:
+            err.print(f"seedctl: warning: {rev.revision}: {problem}", markup=False)
+    out.print(table)
+    verb = "inserted" if result.direction == "upgrade" else "deleted"
+    out.print(f"{result.total_rows:,} rows {verb} by {len(result.revisions)} revision(s).")
+
+
+def _render_plan(revisions: list[dict[str, Any]], title: str) -> None:
+    table = Table(title=title)
+    for column in ("revision", "order", "table", "rows"):
+        table.add_column(column, justify="right" if column in ("order", "rows") else "left")
+    for rev in revisions:
+        for i, t in enumerate(rev["tables"], 1):
+            mark = " (applied)" if rev.get("applied") else ""
+            table.add_row(f"{rev['revision']}{mark}", str(i), t["table"], f"{t['rows']:,}")
+    out.print(table)
+    total = sum(t["rows"] for rev in revisions for t in rev["tables"])
+    out.print(f"{total:,} rows in {len(revisions)} revision(s).")
+
+
+def _render_previews(previews: list[RollbackReport], console: Console) -> None:
+    table = Table(title="rows to delete (from the ledger)")
+    for column in ("revision", "table", "rows", "sample keys"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for p in previews:
+        for name, count in p.ledgered.items():
+            table.add_row(p.revision, name, f"{count:,}", ", ".join(p.samples.get(name, [])))
+    console.print(table)
+
+
+@app.command(epilog="Example: seedctl upgrade --env staging --size medium --seed 7")
+def upgrade(
+    env: EnvOpt = None,
+    size: SizeOpt = None,
+    seed: SeedOpt = None,
+    database_url: UrlOpt = None,
+    lock_timeout: LockOpt = None,
+    allow_production: ProdOpt = False,
+    dry_run: DryOpt = False,
+    target: Annotated[str, typer.Option("--target", help="seed revision to stop at")] = "heads",
+) -> None:
+    """Apply pending seed revisions (the same as `alembic upgrade seeds@head`)."""
+    with _errors():
+        project = _project()
+        settings = _settings(
+            project,
+            env=env,
+            size=size,
+            seed=seed,
+            database_url=database_url,
+            lock_timeout=lock_timeout,
+            allow_production=allow_production,
+            dry_run=dry_run,
+        )
+        if dry_run:
+            planned = commands.upgrade(project, settings, target=target).planned
+            _render_plan(planned, "seedctl upgrade --dry-run: would insert")
+            return
+        with _progress() as progress:
+            result = commands.upgrade(project, settings, target=target, progress=progress)
+        _render_runs(result)
+
+
+def _confirm(previews: list[RollbackReport]) -> bool:
+    if not sys.stdin.isatty():
+        raise Refused("downgrade deletes rows and there is no terminal to confirm on; pass --yes")
+    _render_previews(previews, err)
+    return typer.confirm("Delete these rows?", default=False, err=True)
+
+
+@app.command(
+    epilog="Example: seedctl downgrade base --dry-run; seedctl downgrade -1 --yes",
+    context_settings={"ignore_unknown_options": True},
+)
+def downgrade(
+    target: Annotated[str, typer.Argument(help="base, -N, or a seed revision id")] = "base",
+    env: EnvOpt = None,
+    database_url: UrlOpt = None,
+    lock_timeout: LockOpt = None,
+    allow_production: ProdOpt = False,
+    dry_run: DryOpt = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+) -> None:
+    """Remove seed revisions, deleting exactly the rows they inserted."""
+    with _errors():
+        project = _project()
+        settings = _settings(
+            project,
+            env=env,
+            database_url=database_url,
+            lock_timeout=lock_timeout,
+            allow_production=allow_production,
+            dry_run=dry_run,
+            assume_yes=yes,
+        )
+        result = commands.downgrade(project, settings, target=target, confirm=_confirm)
+        if dry_run:
+            _render_previews(result.previews, out)
+            out.print("Dry run: nothing was deleted.")
+            return
+        _render_runs(result)
+
+
+@app.command(epilog="Example: seedctl status --database-url postgresql://localhost/terp")
+def status(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
+    """Applied and pending seed revisions, schema revision, and seeded rows per table."""
+    with _errors():
+        project = _project()
+        result = commands.status(project, _settings(project, database_url=database_url))
+        if as_json:
+            out.print_json(
+                json.dumps(
+                    {
+                        "applied": list(result.applied),
+                        "pending": result.pending,
+                        "schema_revision": result.schema.as_dict(),
+                        "ledger": result.ledger,
+                        "parameters": result.parameters,
+                    },
+                    default=str,
+                )
+            )
+            return
+        out.print(
+            f"schema revision: {', '.join(result.schema.current) or 'none'} "
+            f"(head {', '.join(result.schema.heads) or 'not configured'})"
+            f"{'' if result.schema.in_sync else '  DRIFT'}"
+        )
+        out.print(f"seed revision:   {', '.join(result.applied) or 'none'}")
+        out.print(f"pending:         {', '.join(result.pending) or 'none'}")
+        table = Table(title="seeded rows (ledger)")
+        for column in ("revision", "table", "rows", "env", "size", "seed"):
+            table.add_column(column, justify="right" if column in ("rows", "seed") else "left")
+        for revision, tables in sorted(result.ledger.items()):
+            params = result.parameters.get(revision, {})
+            for name, count in tables.items():
+                table.add_row(
+                    revision,
+                    name,
+                    f"{count:,}",
+                    str(params.get("env", "")),
+                    str(params.get("size", "")),
+                    str(params.get("seed", "")),
+                )
+        out.print(table)
+
+
+@app.command(epilog="Example: seedctl check --json   (exit 0 when clean, 3 on drift)")
+def check(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
+    """CI gate: the schema revision is at head and the live schema matches the models."""
+    with _errors():
+        project = _project()
+        result = commands.check(project, _settings(project, database_url=database_url))
+        if as_json:
+            out.print_json(json.dumps(result.as_dict(), default=str))
+        else:
+            state = result.schema
+            out.print(
+                f"schema revision: {', '.join(state.current) or 'none'}; head: "
+                f"{', '.join(state.heads) or 'not configured'} "
+                f"({'in sync' if state.in_sync else 'DRIFT'})"
+            )
+            for diff in result.diffs:
+                out.print(f"  - {diff['message']}", markup=False)
+            if result.clean:
+                out.print(
+                    "No drift: the database matches the schema head"
+                    f"{' and the models' if result.models_checked else ''}."
+                )
+        if not result.clean:
+            err.print(
+                "seedctl: error: schema drift detected; migrate the database (or fix the "
+                "models) and run seedctl check again",
+                markup=False,
+            )
+            raise typer.Exit(3)
+
+
+@app.command(epilog="Example: seedctl plan --size large")
+def plan(
+    size: SizeOpt = None, env: EnvOpt = None, database_url: UrlOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Every seed revision's tables in insertion order with their row counts."""
+    with _errors():
+        project = _project()
+        settings = _settings(project, size=size, env=env, database_url=database_url)
+        revisions = commands.plan(project, settings)
+        if as_json:
+            out.print_json(json.dumps({"size": settings.size.name, "revisions": revisions}))
+            return
+        _render_plan(revisions, f"seedctl plan (size {settings.size.name})")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,43 @@
+"""Engines with the settings seeding needs: SQLite foreign keys on, transactions that lock early."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.pool import NullPool
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Use psycopg 3 for a bare ``postgresql://`` URL (psycopg2 is not a dependency)."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def engine_for(url: str | URL) -> Engine:
+    """An engine for ``url``; on SQLite, with foreign keys enforced and ``BEGIN IMMEDIATE``.
+
+    ``BEGIN IMMEDIATE`` takes SQLite's write lock when a transaction starts, so keys read at the
+    start of a seed revision cannot be taken by another writer before the rows land.
+    """
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, poolclass=NullPool)
+    engine = create_engine(parsed, poolclass=NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

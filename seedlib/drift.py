@@ -1,0 +1,139 @@
+"""Drift: the database's schema revision against the migrations' heads, and the live schema
+against the application's models. Differences are returned as data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, Table
+
+from seedlib.exceptions import DriftDetected
+from seedlib.integrations.alembic import include_object
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+    from sqlalchemy.engine import Connection
+
+    from seedlib.project import Project
+
+_WORDS = {
+    "add": "is in the models but missing from the database",
+    "remove": "is in the database but not in the models",
+}
+
+
+@dataclass(frozen=True)
+class RevisionState:
+    """The schema revision(s) the database is at, and the migrations' head(s)."""
+
+    current: tuple[str, ...]
+    heads: tuple[str, ...]
+
+    @property
+    def in_sync(self) -> bool:
+        return set(self.current) == set(self.heads)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"current": list(self.current), "heads": list(self.heads), "in_sync": self.in_sync}
+
+
+def schema_revision_state(conn: Connection, project: Project) -> RevisionState:
+    """Read the application's version table and the application's migration heads."""
+    context = MigrationContext.configure(conn, opts={"version_table": project.schema_version_table})
+    return RevisionState(tuple(sorted(context.get_current_heads())), project.schema_heads())
+
+
+def _show(revisions: Sequence[str]) -> str:
+    return ", ".join(revisions) if revisions else "none (empty database)"
+
+
+def check_schema_revision(conn: Connection, project: Project) -> RevisionState:
+    """Refuse unless the database's schema revision equals the schema migrations' head(s).
+
+    Raises:
+        DriftDetected: the revisions differ; the message shows both.
+    """
+    state = schema_revision_state(conn, project)
+    if project.schema_config is not None and not state.in_sync:
+        raise DriftDetected(
+            f"schema drift: the database is at schema revision {_show(state.current)} but the "
+            f"migrations' head is {_show(state.heads)}; migrate the schema first "
+            f"(alembic -c {project.schema_config.config_file_name} upgrade head)",
+            [{"op": "schema_revision", **state.as_dict()}],
+        )
+    return state
+
+
+def check_requires_schema(
+    project: Project, state: RevisionState, requirements: dict[str, str | None]
+) -> None:
+    """Refuse seed revisions written for a schema revision the database has not reached.
+
+    Args:
+        requirements: ``{seed revision: requires_schema}`` for the revisions about to run.
+
+    Raises:
+        DriftDetected: a required schema revision is not among the applied ones.
+    """
+    script = project.schema_script
+    if script is None or not state.current:
+        return
+    applied = {rev.revision for rev in script.iterate_revisions(state.current, "base")}
+    for seed_revision, required in requirements.items():
+        if required and required not in applied:
+            raise DriftDetected(
+                f"seed revision {seed_revision} requires schema revision {required}, which this "
+                f"database has not applied (it is at {_show(state.current)}); migrate the schema",
+                [{"op": "requires_schema", "revision": seed_revision, "requires": required}],
+            )
+
+
+def _name(obj: Any) -> str:
+    if isinstance(obj, Table):
+        return obj.fullname
+    if isinstance(obj, Column):
+        return f"{obj.table.fullname}.{obj.name}" if obj.table is not None else str(obj.name)
+    table = getattr(obj, "table", None)
+    label = getattr(obj, "name", None) or type(obj).__name__
+    return f"{table.fullname}.{label}" if table is not None else str(label)
+
+
+def render_diff(diff: Any) -> list[dict[str, Any]]:
+    """Alembic's autogenerate diff tuples as plain dicts with a readable ``message``."""
+    if isinstance(diff, list):
+        return [item for sub in diff for item in render_diff(sub)]
+    op = str(diff[0])
+    if op.startswith("modify_"):
+        _op, schema, table, column, _kw, old, new = diff
+        what = op.removeprefix("modify_")
+        full = f"{schema}.{table}" if schema else table
+        return [
+            {
+                "op": op,
+                "object": f"{full}.{column}",
+                "database": str(old),
+                "models": str(new),
+                "message": f"{full}.{column}: {what} is {old} in the database, {new} in the models",
+            }
+        ]
+    verb, _sep, kind = op.partition("_")
+    name = _name(diff[-1])
+    return [
+        {
+            "op": op,
+            "object": name,
+            "message": f"{kind} {name} {_WORDS.get(verb, verb)}",
+        }
+    ]
+
+
+def model_diffs(conn: Connection, metadata: MetaData) -> list[dict[str, Any]]:
+    """Differences between the live database and ``metadata`` (seedlib's tables ignored)."""
+    context = MigrationContext.configure(
+        conn, opts={"include_object": include_object, "compare_type": True}
+    )
+    return [item for diff in compare_metadata(context, metadata) for item in render_diff(diff)]

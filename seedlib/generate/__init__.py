@@ -1,0 +1,1 @@
+"""Deterministic value generation: per-cell hashes, value pools, column inference."""

@@ -1,0 +1,192 @@
+"""Column → generator inference from names (whole words, not substrings) and types."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Column, Table, types
+from sqlalchemy.schema import UniqueConstraint
+
+from seedlib.generate import values
+from seedlib.generate.pools import Pools
+from seedlib.generate.values import Generator
+
+_MONEY = {
+    "price",
+    "cost",
+    "amount",
+    "total",
+    "subtotal",
+    "tax",
+    "limit",
+    "balance",
+    "debit",
+    "credit",
+    "paid",
+    "due",
+    "fee",
+}
+_QUANTITY = {"qty", "quantity", "count", "units"}
+_CODE = {"code", "number", "sku", "reference", "ref", "no"}
+
+
+def words(name: str) -> list[str]:
+    """``business_name`` → ["business", "name"]; ``postalCode`` → ["postal", "code"]."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return [w for w in re.split(r"[^a-zA-Z0-9]+", spaced.lower()) if w]
+
+
+def is_unique(column: Column[Any], table: Table, *, alone: bool = False) -> bool:
+    """Whether ``column`` takes part in a unique constraint or unique index of ``table``
+    (with ``alone``: one over this column only)."""
+    if column.unique or (column.primary_key and len(table.primary_key.columns) == 1):
+        return True
+    groups = [c.columns for c in table.constraints if isinstance(c, UniqueConstraint)]
+    groups += [i.columns for i in table.indexes if i.unique]
+    return any(column.name in g and (not alone or len(g) == 1) for g in groups)
+
+
+def _length(column: Column[Any]) -> int | None:
+    return getattr(column.type, "length", None)
+
+
+def _fit(generator: Generator, length: int | None) -> Generator:
+    if length is None:
+        return generator
+    return lambda o, h, r: _cut(generator(o, h, r), length)
+
+
+def _cut(value: Any, length: int) -> Any:
+    return value[:length] if isinstance(value, str) else value
+
+
+def _unique_text(generator: Generator, length: int | None) -> Generator:
+    """Append the ordinal so equal picks stay distinct, keeping within ``length``."""
+
+    def pick(o: int, h: int, r: Mapping[str, Any]) -> Any:
+        suffix = f" {o + 1}"
+        base = str(generator(o, h, r))
+        if length is not None:
+            base = base[: max(0, length - len(suffix))]
+        return base + suffix
+
+    return pick
+
+
+def _code(table: Table, column: Column[Any]) -> Generator:
+    prefix = "".join(w[0] for w in words(table.name))[:3].upper() or "X"
+    length = _length(column) or 32
+    width = max(1, min(8, length - len(prefix) - 1))
+    return lambda o, _h, _r: f"{prefix}-{o + 1:0{width}d}"[:length]
+
+
+def _text_for(table: Table, column: Column[Any], pools: Pools) -> Generator:
+    name = words(column.name)
+    last = name[-1] if name else ""
+    length = _length(column)
+
+    def pool(kind: str) -> Generator:
+        return lambda _o, h, _r: pools.pick(kind, h)
+
+    if "email" in name:
+        return lambda o, h, _r: (
+            f"{pools.pick('first_name', h)}.{pools.pick('last_name', h >> 16)}.{o + 1}@example.com"
+        ).lower()
+    if {"phone", "mobile", "fax"} & set(name):
+        return lambda _o, h, _r: f"({200 + h % 800}) 555-{(h >> 12) % 10000:04d}"
+    if last in _CODE or "sku" in name:
+        return _code(table, column)
+    if "tax" in name:
+        return lambda _o, h, _r: f"{10 + h % 90}-{(h >> 8) % 10**7:07d}"
+    if "license" in name or "licence" in name:
+        return lambda _o, h, _r: f"LIC-{(h >> 4) % 10**8:08d}"
+    if "first" in name:
+        generator = pool("first_name")
+    elif "last" in name or "surname" in name:
+        generator = pool("last_name")
+    elif last == "name" and {
+        "business",
+        "company",
+        "vendor",
+        "organisation",
+        "organization",
+        "supplier",
+    } & set(name):
+        generator = pool("company")
+    elif last == "name" and {"contact", "full", "person", "user", "customer"} & set(name):
+        generator = lambda _o, h, _r: (  # noqa: E731
+            f"{pools.pick('first_name', h)} {pools.pick('last_name', h >> 16)}"
+        )
+    elif "address" in name or "street" in name:
+        generator = pool("street_address")
+    elif "city" in name:
+        generator = pool("city")
+    elif "state" in name or "region" in name:
+        generator = pool("state_abbr") if (length or 99) <= 3 else pool("state")
+    elif "postal" in name or "zip" in name or "postcode" in name:
+        generator = lambda _o, h, _r: f"{10000 + h % 89999}"  # noqa: E731
+    elif "country" in name:
+        generator = values.constant("US")
+    elif "url" in name or "website" in name:
+        generator = lambda o, _h, _r: f"https://www.example.com/{o + 1}"  # noqa: E731
+    elif {"description", "notes", "note", "comment", "title", "body", "summary"} & set(name):
+        generator = pool("sentence")
+    elif last == "name":
+        generator = lambda _o, h, _r: (  # noqa: E731
+            f"{pools.pick('word', h).title()} {pools.pick('word', h >> 20).title()}"
+        )
+    else:
+        generator = pool("word")
+    if is_unique(column, table):
+        return _unique_text(generator, length)
+    return _fit(generator, length)
+
+
+def _number_for(table: Table, column: Column[Any]) -> Generator:
+    name = set(words(column.name))
+    kind = column.type
+    if isinstance(kind, types.Numeric) and not isinstance(kind, types.Float):
+        scale = kind.scale if kind.scale is not None else 2
+        precision = kind.precision or 12
+        ceiling = min(10 ** (precision - scale) - 1, 5000 if name & _MONEY else 100)
+        return values.decimals(Decimal(1).scaleb(-scale), ceiling, scale)
+    if isinstance(kind, types.Float):
+        return lambda _o, h, _r: round(1 + (h % 10**6) / 1000, 3)
+    if is_unique(column, table):
+        return lambda o, _h, _r: o + 1
+    if name & _QUANTITY:
+        return values.integers(1, 100)
+    return values.integers(1, 1000)
+
+
+def infer(table: Table, column: Column[Any], pools: Pools) -> Generator:
+    """Choose a generator for ``column`` from its type, name and constraints."""
+    kind = column.type
+    if isinstance(kind, types.TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, types.Enum) and kind.enums:
+        return values.choice(kind.enums)
+    if isinstance(kind, types.Boolean):
+        return lambda _o, h, _r: bool(h & 1)
+    if isinstance(kind, types.DateTime):
+        return values.timestamps()
+    if isinstance(kind, types.Date):
+        return values.dates()
+    if isinstance(kind, types.Time):
+        return lambda _o, h, _r: dt.time(h % 24, (h >> 8) % 60, (h >> 16) % 60)
+    if isinstance(kind, types.Uuid):
+        return lambda _o, h, _r: uuid.UUID(int=h << 64 | h, version=4)
+    if isinstance(kind, types.JSON):
+        return lambda o, _h, _r: {"n": o}
+    if isinstance(kind, types.LargeBinary):
+        return lambda _o, h, _r: h.to_bytes(8, "big")
+    if isinstance(kind, types.Integer | types.Numeric):
+        return _number_for(table, column)
+    if isinstance(kind, types.String):
+        return _text_for(table, column, pools)
+    return _fit(lambda o, _h, _r: f"v{o + 1}", _length(column))

@@ -1,0 +1,37 @@
+"""Primary keys for new rows, taken so they never collide with rows the application writes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select, text
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column, Table
+    from sqlalchemy.engine import Connection
+
+
+def allocate_keys(conn: Connection, table: Table, column: Column[int], count: int) -> list[int]:
+    """Reserve ``count`` integer keys for ``table.column``.
+
+    On PostgreSQL keys come from the column's sequence when it has one (``nextval``), so rows
+    the application inserts at the same time get other keys. Otherwise the keys follow the
+    current maximum; callers hold the seeding lock and a write transaction (SQLite's
+    ``BEGIN IMMEDIATE``) while they insert.
+    """
+    if count <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        qualified = conn.dialect.identifier_preparer.format_table(table)
+        sequence = conn.execute(
+            text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": qualified, "c": column.name}
+        ).scalar()
+        if sequence:
+            return sorted(
+                conn.execute(
+                    text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"),
+                    {"s": sequence, "n": count},
+                ).scalars()
+            )
+    start = int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one()) + 1
+    return list(range(start, start + count))

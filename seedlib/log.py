@@ -1,0 +1,74 @@
+"""structlog configuration, applied once at the edge (``seedctl`` or the seeds ``env.py``).
+
+The library itself only calls :func:`get_logger` and binds context; it never configures output.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, Literal, TextIO
+
+import structlog
+
+LogFormat = Literal["json", "console"]
+_configured: LogFormat | None = None
+
+
+class _StderrLoggerFactory:
+    """Write to whatever ``sys.stderr`` is when a line is logged (test runners swap it)."""
+
+    def __call__(self, *args: Any) -> structlog.PrintLogger:
+        return structlog.PrintLogger(_Stderr())  # type: ignore[arg-type]
+
+
+class _Stderr:
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def default_format(stream: TextIO | None = None) -> LogFormat:
+    """JSON unless ``stream`` (stderr by default) is a terminal."""
+    stream = sys.stderr if stream is None else stream
+    return "console" if stream.isatty() else "json"
+
+
+def configure(fmt: LogFormat | None = None, *, level: int = logging.INFO) -> LogFormat:
+    """Configure structlog to write one event per line on stderr, as JSON or for a console."""
+    global _configured
+    chosen = fmt or default_format()
+    renderer: Any
+    if chosen == "json":
+        renderer = structlog.processors.JSONRenderer(sort_keys=False, default=str)
+        exc: Any = structlog.processors.dict_tracebacks
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        exc = structlog.dev.set_exc_info
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.StackInfoRenderer(),
+            exc,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=_StderrLoggerFactory(),
+        cache_logger_on_first_use=False,
+    )
+    _configured = chosen
+    return chosen
+
+
+def is_configured() -> bool:
+    """Whether :func:`configure` has run in this process."""
+    return _configured is not None
+
+
+def get_logger(**context: Any) -> Any:
+    """A structlog logger bound to ``context``."""
+    return structlog.get_logger("seedlib").bind(**context)

@@ -1,0 +1,1 @@
+"""Seeding plans: dependency order from foreign keys, cycle breaking, row counts."""

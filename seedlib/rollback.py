@@ -1,0 +1,144 @@
+"""Delete exactly the rows a seed revision inserted, or refuse and say what blocks it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, delete, not_, select, update
+
+from seedlib.engine import key_condition, reflect
+from seedlib.exceptions import RollbackBlocked
+from seedlib.log import get_logger
+from seedlib.plan.graph import insertion_order
+from seedlib.plan.spec import constraint_name, foreign_key_edges
+from seedlib.track import ledger
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
+
+BLOCKERS_SHOWN = 20
+
+
+@dataclass
+class RollbackReport:
+    """Per table: rows the ledger holds, rows deleted; tables that could not be handled."""
+
+    revision: str
+    ledgered: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    samples: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "ledgered": self.ledgered,
+            "deleted": self.deleted,
+            "problems": self.problems,
+            "samples": self.samples,
+        }
+
+
+def preview(conn: Connection, revision: str) -> RollbackReport:
+    """What removing ``revision`` would delete, from the ledger; deletes nothing."""
+    report = RollbackReport(revision)
+    for entry in ledger.entries(conn, revision):
+        report.ledgered[entry.table] = entry.row_count
+        report.samples[entry.table] = entry.sample()
+    return report
+
+
+def unseed_revision(conn: Connection, revision: str, *, dry_run: bool = False) -> RollbackReport:
+    """Delete the rows ``revision`` inserted, children first, inside ``conn``'s transaction.
+
+    Raises:
+        RollbackBlocked: rows that are not the revision's reference its rows; nothing is deleted.
+    """
+    log = get_logger(revision=revision)
+    report = preview(conn, revision)
+    entries = {e.table: e for e in ledger.entries(conn, revision)}
+    if not entries:
+        ledger.forget(conn, revision)
+        return report
+    live = reflect(conn)
+    tables: dict[str, Table] = {}
+    for name in entries:
+        if name in live.tables:
+            tables[name] = live.tables[name]
+        else:
+            report.problems.append(f"table {name} no longer exists; its ledger entries are dropped")
+    blockers = find_blockers(conn, list(live.tables.values()), tables, entries)
+    if blockers:
+        first = blockers[0]
+        raise RollbackBlocked(
+            f"{len(blockers)}{'+' if len(blockers) >= BLOCKERS_SHOWN else ''} row(s) that seeds "
+            f"did not insert reference seeded rows (first: {first['table']} key {first['key']} via "
+            f"{first['constraint']}); delete or re-point them first, nothing was deleted",
+            blockers,
+        )
+    if dry_run:
+        return report
+    order = insertion_order(list(tables), foreign_key_edges(tables))
+    for edge in order.deferred:
+        child = tables[edge.child]
+        fk = next(f for f in child.foreign_key_constraints if constraint_name(f) == edge.name)
+        pk = next(iter(child.primary_key.columns))
+        conn.execute(
+            update(child)
+            .where(key_condition(pk, entries[edge.child]))
+            .values({c.name: None for c in fk.columns})
+        )
+    for name in reversed(order.tables):
+        table = tables[name]
+        pk = next(iter(table.primary_key.columns))
+        result = conn.execute(delete(table).where(key_condition(pk, entries[name])))
+        report.deleted[name] = int(result.rowcount)
+        if result.rowcount != entries[name].row_count:
+            report.problems.append(
+                f"{name}: {entries[name].row_count - result.rowcount} ledgered row(s) were "
+                "already gone"
+            )
+        log.info("table_unseeded", table=name, rows=int(result.rowcount))
+    ledger.forget(conn, revision)
+    return report
+
+
+def find_blockers(
+    conn: Connection,
+    all_tables: list[Table],
+    seeded: dict[str, Table],
+    entries: dict[str, ledger.Entry],
+) -> list[dict[str, Any]]:
+    """Rows outside the ledger that reference ledgered rows through any foreign key."""
+    found: list[dict[str, Any]] = []
+    for child in all_tables:
+        child_entry = entries.get(child.fullname)
+        child_pk = list(child.primary_key.columns)
+        for fk in child.foreign_key_constraints:
+            parent_name = fk.referred_table.fullname
+            if parent_name not in seeded or len(fk.elements) != 1:
+                continue
+            element = fk.elements[0]
+            parent_entry = entries[parent_name]
+            condition = key_condition(element.parent, parent_entry)
+            if child_entry is not None and len(child_pk) == 1:
+                condition = and_(condition, not_(key_condition(child_pk[0], child_entry)))
+            shown = child_pk or [element.parent]
+            rows = conn.execute(
+                select(*shown, element.parent).where(condition).limit(BLOCKERS_SHOWN)
+            ).all()
+            for row in rows:
+                found.append(
+                    {
+                        "table": child.fullname,
+                        "key": ",".join(str(v) for v in row[: len(shown)]),
+                        "references": f"{parent_name} key {row[-1]}",
+                        "constraint": constraint_name(fk),
+                        "on_delete": fk.ondelete or "NO ACTION",
+                    }
+                )
+                if len(found) >= BLOCKERS_SHOWN:
+                    return found
+    return found

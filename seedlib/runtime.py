@@ -1,0 +1,244 @@
+"""One run of the seeds environment: settings, guards, lock, drift gate, then Alembic.
+
+``seed_migrations/env.py`` and ``seedctl`` share this code path: ``seedctl`` puts a
+:class:`RunState` into ``config.attributes``; plain ``alembic`` builds one from ``-x`` options.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from seedlib import log
+from seedlib.config import Settings, check_production, resolve_settings
+from seedlib.db import engine_for
+from seedlib.drift import RevisionState, check_requires_schema, check_schema_revision
+from seedlib.exceptions import ConfigurationError, SeedError
+from seedlib.lock import database_lock
+from seedlib.track.ledger import VERSION_TABLE, ensure_bookkeeping
+from seedlib.track.runs import library_versions
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+    from sqlalchemy import MetaData
+    from sqlalchemy.engine import Connection
+
+    from seedlib.engine import Progress
+    from seedlib.project import Project
+
+STATE = "seedlib.state"
+
+
+class Interrupted(SeedError):
+    """The run was stopped by Ctrl-C or SIGTERM; the current revision was rolled back."""
+
+    exit_code = 130
+
+
+@dataclass
+class RevisionResult:
+    """What one revision did in this run."""
+
+    revision: str
+    direction: str
+    tables: list[dict[str, Any]]
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunState:
+    """Shared between the environment and the revisions it runs."""
+
+    project: Project
+    settings: Settings
+    direction: str = "upgrade"
+    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    progress: Progress | None = None
+    results: list[RevisionResult] = field(default_factory=list)
+    schema_state: RevisionState | None = None
+    metadata: MetaData | None = None
+
+    def schema(self, conn: Connection) -> MetaData:
+        """The application's models, or the live database reflected once per run."""
+        if self.metadata is None:
+            self.metadata = self.project.models
+        if self.metadata is None:
+            from seedlib.engine import reflect
+
+            self.metadata = reflect(conn)
+        return self.metadata
+
+
+def settings_from_x(config: Config, x: dict[str, str], default_url: str | None) -> Settings:
+    """Settings for a plain ``alembic`` run: ``-x env=… -x size=… -x seed=…`` and so on."""
+    known = {"env", "size", "seed", "database_url", "lock_timeout", "allow_production"}
+    unknown = set(x) - known
+    if unknown:
+        raise ConfigurationError(
+            f"unknown -x option(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
+        )
+    try:
+        seed = int(x["seed"]) if "seed" in x else None
+        timeout = float(x["lock_timeout"]) if "lock_timeout" in x else None
+    except ValueError:
+        raise ConfigurationError("-x seed and -x lock_timeout take numbers") from None
+    return resolve_settings(
+        env=x.get("env"),
+        size=x.get("size"),
+        seed=seed,
+        database_url=x.get("database_url"),
+        default_url=default_url,
+        lock_timeout=timeout,
+        allow_production=x.get("allow_production", "").lower() in {"1", "true", "yes"},
+    )
+
+
+def _direction(config: Config) -> str:
+    cmd = getattr(getattr(config, "cmd_opts", None), "cmd", None)
+    name = getattr(cmd[0], "__name__", "") if cmd else ""
+    return name or "upgrade"
+
+
+@contextlib.contextmanager
+def signals_raise() -> Iterator[None]:
+    """Turn SIGTERM into an exception so locks and transactions unwind as on Ctrl-C."""
+
+    def on_term(signum: int, _frame: Any) -> None:
+        raise Interrupted(f"stopped by signal {signum}; the running revision was rolled back")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def state_of(config: Config) -> RunState:
+    """The run state the seeds environment set up; raises if a revision runs outside it."""
+    state = config.attributes.get(STATE)
+    if not isinstance(state, RunState):
+        raise ConfigurationError(
+            "seed revisions must run through the seeds environment (seedctl or alembic with "
+            "seedlib's env.py)"
+        )
+    return state
+
+
+def run_environment(context: EnvironmentContext) -> None:
+    """The body of the seeds ``env.py``: guards, lock, drift gate, then the revisions."""
+    config = context.config
+    if context.is_offline_mode():
+        raise ConfigurationError(
+            "seed revisions generate data at run time; offline (--sql) mode is not supported"
+        )
+    from seedlib.project import Project
+
+    state = config.attributes.get(STATE)
+    if not isinstance(state, RunState):
+        if not log.is_configured():
+            log.configure()
+        project = Project(config)
+        settings = settings_from_x(
+            config, context.get_x_argument(as_dictionary=True), project.default_url
+        )
+        state = RunState(project=project, settings=settings, direction=_direction(config))
+        config.attributes[STATE] = state
+    settings = state.settings
+    logger = log.get_logger(run_id=state.run_id)
+    try:
+        check_production(settings)
+        given: Connection | None = config.attributes.get("connection")
+        engine = given.engine if given is not None else engine_for(settings.database_url)
+        started = time.perf_counter()
+        logger.info(
+            "run_started",
+            direction=state.direction,
+            env=settings.env,
+            size=settings.size.name,
+            seed=settings.seed,
+            database=settings.safe_url,
+            versions=library_versions(),
+            time=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+        with signals_raise(), database_lock(engine, settings.lock_timeout):
+            conn = given if given is not None else engine.connect()
+            try:
+                _migrate(context, state, conn)
+            finally:
+                if given is None:
+                    conn.close()
+        logger.info(
+            "run_finished",
+            seconds=round(time.perf_counter() - started, 3),
+            summary=[
+                {
+                    "revision": r.revision,
+                    "direction": r.direction,
+                    "rows": sum(int(t.get("rows", 0)) for t in r.tables),
+                    "seconds": round(r.seconds, 3),
+                }
+                for r in state.results
+            ],
+        )
+    except KeyboardInterrupt:
+        logger.error("run_interrupted")
+        raise Interrupted("interrupted; the running revision was rolled back") from None
+    except SeedError as exc:
+        logger.error("run_failed", error=str(exc), error_type=type(exc).__name__)
+        raise
+
+
+def _migrate(context: EnvironmentContext, state: RunState, conn: Connection) -> None:
+    if state.direction == "upgrade":
+        state.schema_state = check_schema_revision(conn, state.project)
+        check_requires_schema(
+            state.project, state.schema_state, pending_requirements(state.project, conn)
+        )
+    books = ensure_bookkeeping(conn)
+    if conn.in_transaction():
+        conn.commit()
+    context.configure(
+        connection=conn,
+        version_table=VERSION_TABLE,
+        version_table_schema=books.schema,
+        transaction_per_migration=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def applied_seed_revisions(conn: Connection) -> tuple[str, ...]:
+    """The seeds environment's current head(s) in the database."""
+    from alembic.runtime.migration import MigrationContext
+
+    from seedlib.track.ledger import bookkeeping
+
+    schema = bookkeeping(conn.dialect.name).schema
+    context = MigrationContext.configure(
+        conn, opts={"version_table": VERSION_TABLE, "version_table_schema": schema}
+    )
+    return tuple(sorted(context.get_current_heads()))
+
+
+def pending_requirements(project: Project, conn: Connection) -> dict[str, str | None]:
+    """``{revision: requires_schema}`` for seed revisions not yet applied."""
+    script = project.script
+    current = applied_seed_revisions(conn)
+    applied = {r.revision for r in script.iterate_revisions(current, "base")} if current else set()
+    return {
+        rev.revision: getattr(rev.module, "requires_schema", None)
+        for rev in script.walk_revisions()
+        if rev.revision not in applied
+    }

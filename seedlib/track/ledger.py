@@ -1,0 +1,249 @@
+"""The ledger: the key of every row a seed revision inserted, stored as key ranges.
+
+On PostgreSQL the bookkeeping tables live in the ``seedlib`` schema, so an application's own
+``alembic check`` never sees them; elsewhere they carry a ``seedlib_`` prefix and the
+application filters them with :func:`seedlib.integrations.alembic.include_object`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    select,
+    text,
+)
+
+from seedlib.integrations.alembic import SEEDLIB_SCHEMA
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+VERSION_TABLE = "alembic_seed_version"
+
+
+@dataclass(frozen=True)
+class Bookkeeping:
+    """seedlib's own tables for one kind of database."""
+
+    schema: str | None
+    ledger: Table
+    runs: Table
+
+    @property
+    def version_table(self) -> str:
+        return VERSION_TABLE
+
+
+@cache
+def bookkeeping(dialect: str) -> Bookkeeping:
+    """The bookkeeping tables for ``dialect`` (schema-qualified on PostgreSQL)."""
+    schema = SEEDLIB_SCHEMA if dialect == "postgresql" else None
+    prefix = "" if schema else "seedlib_"
+    metadata = MetaData(schema=schema)
+    ledger = Table(
+        f"{prefix}ledger",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("revision", String(64), nullable=False, index=True),
+        Column("run_id", String(36), nullable=False),
+        Column("table_name", String(255), nullable=False),
+        Column("key_columns", String(255), nullable=False),
+        Column("first_key", BigInteger),
+        Column("last_key", BigInteger),
+        Column("keys_json", Text),
+        Column("row_count", Integer, nullable=False),
+        Column("recorded_at", DateTime, nullable=False),
+    )
+    runs = Table(
+        f"{prefix}runs",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("run_id", String(36), nullable=False, index=True),
+        Column("revision", String(64), nullable=False),
+        Column("direction", String(16), nullable=False),
+        Column("env", String(32), nullable=False),
+        Column("size", String(32), nullable=False),
+        Column("seed", BigInteger, nullable=False),
+        Column("os_user", String(128)),
+        Column("host", String(255)),
+        Column("versions", Text, nullable=False),
+        Column("tables", Text, nullable=False),
+        Column("row_count", Integer, nullable=False),
+        Column("started_at", DateTime, nullable=False),
+        Column("finished_at", DateTime, nullable=False),
+    )
+    return Bookkeeping(schema=schema, ledger=ledger, runs=runs)
+
+
+def ensure_bookkeeping(conn: Connection) -> Bookkeeping:
+    """Create seedlib's schema and tables if missing (idempotent); return them."""
+    books = bookkeeping(conn.dialect.name)
+    if books.schema:
+        conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {books.schema}"))
+    books.ledger.metadata.create_all(conn, checkfirst=True)
+    return books
+
+
+def bookkeeping_exists(conn: Connection) -> bool:
+    from sqlalchemy import inspect
+
+    books = bookkeeping(conn.dialect.name)
+    return inspect(conn).has_table(books.ledger.name, schema=books.schema)
+
+
+def to_ranges(keys: Iterable[int]) -> list[tuple[int, int]]:
+    """Compress integer keys into sorted, inclusive ``(first, last)`` runs."""
+    ranges: list[tuple[int, int]] = []
+    for key in sorted(set(keys)):
+        if ranges and key == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], key)
+        else:
+            ranges.append((key, key))
+    return ranges
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Rows of one table inserted by one revision: integer ranges, or explicit keys."""
+
+    table: str
+    key_columns: tuple[str, ...]
+    ranges: tuple[tuple[int, int], ...]
+    keys: tuple[tuple[Any, ...], ...]
+
+    @property
+    def row_count(self) -> int:
+        return sum(last - first + 1 for first, last in self.ranges) + len(self.keys)
+
+    def sample(self, limit: int = 5) -> list[str]:
+        """A few keys or ranges, for messages."""
+        shown = [f"{a}" if a == b else f"{a}-{b}" for a, b in self.ranges[:limit]]
+        shown += [",".join(map(str, k)) for k in self.keys[: max(0, limit - len(shown))]]
+        return shown
+
+
+def record(
+    conn: Connection,
+    *,
+    revision: str,
+    run_id: str,
+    table: str,
+    key_columns: Sequence[str],
+    int_keys: Iterable[int] = (),
+    other_keys: Sequence[Sequence[Any]] = (),
+) -> int:
+    """Write ledger rows for keys ``revision`` inserted into ``table``; return the row count."""
+    books = bookkeeping(conn.dialect.name)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows: list[dict[str, Any]] = []
+    count = 0
+    base = {
+        "revision": revision,
+        "run_id": run_id,
+        "table_name": table,
+        "key_columns": json.dumps(list(key_columns)),
+        "recorded_at": now,
+    }
+    for first, last in to_ranges(int_keys):
+        rows.append(
+            {
+                **base,
+                "first_key": first,
+                "last_key": last,
+                "keys_json": None,
+                "row_count": last - first + 1,
+            }
+        )
+        count += last - first + 1
+    if other_keys:
+        rows.append(
+            {
+                **base,
+                "first_key": None,
+                "last_key": None,
+                "keys_json": json.dumps([list(k) for k in other_keys], default=str),
+                "row_count": len(other_keys),
+            }
+        )
+        count += len(other_keys)
+    if rows:
+        conn.execute(books.ledger.insert(), rows)
+    return count
+
+
+def entries(conn: Connection, revision: str) -> list[Entry]:
+    """What ``revision`` inserted, one entry per table, in first-recorded order."""
+    books = bookkeeping(conn.dialect.name)
+    if not bookkeeping_exists(conn):
+        return []
+    ledger = books.ledger
+    result = conn.execute(
+        select(
+            ledger.c.table_name,
+            ledger.c.key_columns,
+            ledger.c.first_key,
+            ledger.c.last_key,
+            ledger.c.keys_json,
+        )
+        .where(ledger.c.revision == revision)
+        .order_by(ledger.c.id)
+    )
+    ranges: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    keys: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    columns: dict[str, tuple[str, ...]] = {}
+    for row in result:
+        columns.setdefault(row.table_name, tuple(json.loads(row.key_columns)))
+        if row.first_key is not None:
+            ranges[row.table_name].append((row.first_key, row.last_key))
+        if row.keys_json:
+            keys[row.table_name].extend(tuple(k) for k in json.loads(row.keys_json))
+    return [
+        Entry(
+            table=name, key_columns=cols, ranges=tuple(sorted(ranges[name])), keys=tuple(keys[name])
+        )
+        for name, cols in columns.items()
+    ]
+
+
+def counts_by_revision(conn: Connection) -> dict[str, dict[str, int]]:
+    """Ledgered row counts: ``{revision: {table: rows}}``."""
+    if not bookkeeping_exists(conn):
+        return {}
+    ledger = bookkeeping(conn.dialect.name).ledger
+    from sqlalchemy import func
+
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in conn.execute(
+        select(ledger.c.revision, ledger.c.table_name, func.sum(ledger.c.row_count)).group_by(
+            ledger.c.revision, ledger.c.table_name
+        )
+    ):
+        out[row[0]][row[1]] = int(row[2])
+    return dict(out)
+
+
+def forget(conn: Connection, revision: str) -> None:
+    """Drop ``revision``'s ledger entries (after its rows were deleted)."""
+    ledger = bookkeeping(conn.dialect.name).ledger
+    conn.execute(delete(ledger).where(ledger.c.revision == revision))
+
+
+def iter_keys(entry: Entry) -> Iterator[int]:
+    for first, last in entry.ranges:
+        yield from range(first, last + 1)
