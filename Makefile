@@ -1,0 +1,36 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: venv demo test lint typecheck unit clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## Migrate the reference ERP into examples/terp/terp.sqlite3, seed it, print rows per table.
+demo: $(STAMP)
+	$(BIN)/alembic -c examples/terp/alembic.ini upgrade head
+	$(BIN)/seedctl --log-format console upgrade
+	$(BIN)/seedctl status
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict seedlib
+
+## Lint, types, then the whole suite with coverage (fails under 85%).
+test: lint typecheck
+	$(BIN)/pytest --cov=seedlib --cov-report=term-missing:skip-covered
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage examples/terp/terp.sqlite3*
