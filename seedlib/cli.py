@@ -131,6 +131,8 @@ def _errors() -> Iterator[None]:
     except SeedError as exc:
         err.print(f"seedctl: error: {exc}", markup=False)
         raise typer.Exit(exc.exit_code) from None
+    except typer.Exit:
+        raise
     except KeyboardInterrupt:
         err.print("seedctl: interrupted; the running revision was rolled back", markup=False)
         raise typer.Exit(130) from None
@@ -227,6 +229,10 @@ def upgrade(
     allow_production: ProdOpt = False,
     dry_run: DryOpt = False,
     target: Annotated[str, typer.Option("--target", help="seed revision to stop at")] = "heads",
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="also refuse when the live schema differs from the models"),
+    ] = False,
 ) -> None:
     """Apply pending seed revisions (the same as `alembic upgrade seeds@head`)."""
     with _errors():
@@ -240,6 +246,7 @@ def upgrade(
             lock_timeout=lock_timeout,
             allow_production=allow_production,
             dry_run=dry_run,
+            strict=strict,
         )
         if dry_run:
             planned = commands.upgrade(project, settings, target=target).planned

@@ -20,7 +20,14 @@ from seedlib.drift import RevisionState, model_diffs, schema_revision_state
 from seedlib.exceptions import ConfigurationError, Refused
 from seedlib.plan.spec import build_plan
 from seedlib.rollback import RollbackReport, preview
-from seedlib.runtime import STATE, RevisionResult, RunState, applied_seed_revisions
+from seedlib.runtime import (
+    STATE,
+    RevisionResult,
+    RunState,
+    applied_head_first,
+    applied_seed_revisions,
+    revisions_to_remove,
+)
 from seedlib.track import ledger
 from seedlib.track.runs import last_upgrade
 
@@ -103,13 +110,6 @@ def _revisions_base_first(project: Project) -> list[Script]:
     return list(reversed(list(project.script.walk_revisions())))
 
 
-def _applied_head_first(project: Project, conn: Connection) -> list[str]:
-    current = applied_seed_revisions(conn)
-    if not current:
-        return []
-    return [r.revision for r in project.script.iterate_revisions(current, "base")]
-
-
 def _run(project: Project, state: RunState, fn: Callable[[], None]) -> None:
     project.config.attributes[STATE] = state
     try:
@@ -149,26 +149,6 @@ def downgrade_target(target: str) -> str:
     return target
 
 
-def revisions_to_remove(project: Project, conn: Connection, target: str) -> list[str]:
-    """Applied revisions a downgrade to ``target`` removes, newest first."""
-    applied = _applied_head_first(project, conn)
-    bare = target.removeprefix(f"{BRANCH}@")
-    if bare == "base":
-        return applied
-    if bare.startswith("-") and bare[1:].isdigit():
-        return applied[: int(bare[1:])]
-    try:
-        resolved = project.script.get_revision(bare)
-    except Exception:  # alembic raises several kinds for unknown or ambiguous ids
-        resolved = None
-    if resolved is None or resolved.revision not in applied:
-        raise ConfigurationError(
-            f"downgrade target {target!r} is not an applied seed revision; "
-            f"applied: {', '.join(applied) or 'none'}"
-        )
-    return applied[: applied.index(resolved.revision)]
-
-
 def downgrade(
     project: Project,
     settings: Settings,
@@ -205,7 +185,7 @@ def status(project: Project, settings: Settings) -> StatusResult:
     """Applied and pending seed revisions, the schema revision, and the ledger's counts."""
     with _connect(settings) as conn:
         applied = applied_seed_revisions(conn)
-        done = set(_applied_head_first(project, conn))
+        done = set(applied_head_first(project, conn))
         pending = [r.revision for r in _revisions_base_first(project) if r.revision not in done]
         params: dict[str, dict[str, Any]] = {}
         for revision in done:
@@ -242,7 +222,7 @@ def plan(
         if pending_only or project.models is None:
             conn = stack.enter_context(_connect(settings))
             if _has_seed_versions(conn):
-                done = set(_applied_head_first(project, conn))
+                done = set(applied_head_first(project, conn))
         metadata = _schema(project, conn)
         out = []
         for script in _revisions_base_first(project):

@@ -137,3 +137,21 @@ def model_diffs(conn: Connection, metadata: MetaData) -> list[dict[str, Any]]:
         conn, opts={"include_object": include_object, "compare_type": True}
     )
     return [item for diff in compare_metadata(context, metadata) for item in render_diff(diff)]
+
+
+def check_models(conn: Connection, project: Project) -> None:
+    """Refuse when the live schema differs from the application's models (``--strict``).
+
+    Raises:
+        DriftDetected: carrying the differences.
+    """
+    metadata = project.models
+    if metadata is None:
+        return
+    diffs = model_diffs(conn, metadata)
+    if diffs:
+        raise DriftDetected(
+            f"schema drift: {len(diffs)} difference(s) between the database and the models "
+            f"(first: {diffs[0]['message']}); run seedctl check for all of them",
+            diffs,
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -69,15 +70,7 @@ def unseed_revision(conn: Connection, revision: str, *, dry_run: bool = False) -
             tables[name] = live.tables[name]
         else:
             report.problems.append(f"table {name} no longer exists; its ledger entries are dropped")
-    blockers = find_blockers(conn, list(live.tables.values()), tables, entries)
-    if blockers:
-        first = blockers[0]
-        raise RollbackBlocked(
-            f"{len(blockers)}{'+' if len(blockers) >= BLOCKERS_SHOWN else ''} row(s) that seeds "
-            f"did not insert reference seeded rows (first: {first['table']} key {first['key']} via "
-            f"{first['constraint']}); delete or re-point them first, nothing was deleted",
-            blockers,
-        )
+    _raise_if_blocked(find_blockers(conn, list(live.tables.values()), tables, entries))
     if dry_run:
         return report
     order = insertion_order(list(tables), foreign_key_edges(tables))
@@ -142,3 +135,47 @@ def find_blockers(
                 if len(found) >= BLOCKERS_SHOWN:
                     return found
     return found
+
+
+def _raise_if_blocked(blockers: list[dict[str, Any]]) -> None:
+    if not blockers:
+        return
+    first = blockers[0]
+    more = "+" if len(blockers) >= BLOCKERS_SHOWN else ""
+    raise RollbackBlocked(
+        f"{len(blockers)}{more} row(s) that seeds did not insert reference seeded rows (first: "
+        f"{first['table']} key {first['key']} -> {first['references']} via "
+        f"{first['constraint']}); delete or re-point them first, nothing was deleted",
+        blockers,
+    )
+
+
+def merged_entries(conn: Connection, revisions: Sequence[str]) -> dict[str, ledger.Entry]:
+    """The ledger entries of several revisions, merged per table."""
+    merged: dict[str, ledger.Entry] = {}
+    for revision in revisions:
+        for entry in ledger.entries(conn, revision):
+            seen = merged.get(entry.table)
+            if seen is not None:
+                entry = ledger.Entry(
+                    entry.table,
+                    entry.key_columns,
+                    tuple(sorted(seen.ranges + entry.ranges)),
+                    seen.keys + entry.keys,
+                )
+            merged[entry.table] = entry
+    return merged
+
+
+def assert_not_blocked(conn: Connection, revisions: Sequence[str]) -> None:
+    """Refuse, before deleting anything, a rollback of ``revisions`` that other rows block.
+
+    Raises:
+        RollbackBlocked: rows outside these revisions' ledgers reference their rows.
+    """
+    entries = merged_entries(conn, revisions)
+    if not entries:
+        return
+    live = reflect(conn)
+    tables = {name: live.tables[name] for name in entries if name in live.tables}
+    _raise_if_blocked(find_blockers(conn, list(live.tables.values()), tables, entries))

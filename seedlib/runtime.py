@@ -18,9 +18,15 @@ from typing import TYPE_CHECKING, Any
 from seedlib import log
 from seedlib.config import Settings, check_production, resolve_settings
 from seedlib.db import engine_for
-from seedlib.drift import RevisionState, check_requires_schema, check_schema_revision
+from seedlib.drift import (
+    RevisionState,
+    check_models,
+    check_requires_schema,
+    check_schema_revision,
+)
 from seedlib.exceptions import ConfigurationError, SeedError
 from seedlib.lock import database_lock
+from seedlib.rollback import assert_not_blocked
 from seedlib.track.ledger import VERSION_TABLE, ensure_bookkeeping
 from seedlib.track.runs import library_versions
 
@@ -206,6 +212,12 @@ def _migrate(context: EnvironmentContext, state: RunState, conn: Connection) -> 
         check_requires_schema(
             state.project, state.schema_state, pending_requirements(state.project, conn)
         )
+        if state.settings.strict:
+            check_models(conn, state.project)
+    elif state.direction == "downgrade":
+        target = context.get_revision_argument()
+        removing = revisions_to_remove(state.project, conn, str(target or "base"))
+        assert_not_blocked(conn, removing)
     books = ensure_bookkeeping(conn)
     if conn.in_transaction():
         conn.commit()
@@ -242,3 +254,31 @@ def pending_requirements(project: Project, conn: Connection) -> dict[str, str | 
         for rev in script.walk_revisions()
         if rev.revision not in applied
     }
+
+
+def applied_head_first(project: Project, conn: Connection) -> list[str]:
+    """Applied seed revisions, newest first."""
+    current = applied_seed_revisions(conn)
+    if not current:
+        return []
+    return [r.revision for r in project.script.iterate_revisions(current, "base")]
+
+
+def revisions_to_remove(project: Project, conn: Connection, target: str) -> list[str]:
+    """Applied revisions a downgrade to ``target`` removes, newest first."""
+    applied = applied_head_first(project, conn)
+    bare = target.removeprefix("seeds@")
+    if bare == "base":
+        return applied
+    if bare.startswith("-") and bare[1:].isdigit():
+        return applied[: int(bare[1:])]
+    try:
+        resolved = project.script.get_revision(bare)
+    except Exception:  # alembic raises several kinds for unknown or ambiguous ids
+        resolved = None
+    if resolved is None or resolved.revision not in applied:
+        raise ConfigurationError(
+            f"downgrade target {target!r} is not an applied seed revision; "
+            f"applied: {', '.join(applied) or 'none'}"
+        )
+    return applied[: applied.index(resolved.revision)]

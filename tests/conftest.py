@@ -1,0 +1,187 @@
+"""Real databases for the tests.
+
+SQLite needs nothing. PostgreSQL comes from ``SEEDLIB_TEST_POSTGRES_URL`` (a URL of any database
+on the server; each test creates and drops its own), else from testcontainers when Docker runs,
+else its tests are skipped — unless ``SEEDLIB_REQUIRE_SERVERS=1`` (CI), which turns a missing
+server into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+from seedlib.cli import app
+from seedlib.db import engine_for, normalise_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS_INI = ROOT / "alembic.ini"
+APP_INI = ROOT / "examples" / "terp" / "alembic.ini"
+REQUIRE_SERVERS = os.environ.get("SEEDLIB_REQUIRE_SERVERS") == "1"
+
+
+def _docker_postgres() -> Iterator[str] | None:
+    try:
+        from testcontainers.community.postgres import PostgresContainer
+    except ImportError:
+        try:
+            from testcontainers.postgres import PostgresContainer
+        except ImportError:
+            return None
+    try:
+        container = PostgresContainer("postgres:16-alpine", driver="psycopg")
+        container.start()
+    except Exception:  # no Docker engine here
+        return None
+
+    def gen() -> Iterator[str]:
+        try:
+            yield container.get_connection_url()
+        finally:
+            container.stop()
+
+    return gen()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A URL on a PostgreSQL server where tests may create databases."""
+    url = os.environ.get("SEEDLIB_TEST_POSTGRES_URL")
+    if url:
+        yield str(normalise_url(url).render_as_string(hide_password=False))
+        return
+    docker = _docker_postgres()
+    if docker is not None:
+        yield from docker
+        return
+    if REQUIRE_SERVERS:
+        pytest.fail("SEEDLIB_REQUIRE_SERVERS=1 but no PostgreSQL: set SEEDLIB_TEST_POSTGRES_URL")
+    pytest.skip("no PostgreSQL server (set SEEDLIB_TEST_POSTGRES_URL)")
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, uniquely named PostgreSQL database, dropped afterwards."""
+    name = f"seedlib_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'seedlib-test.sqlite3'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """An empty database of each kind."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(fixture))
+
+
+def migrate_app(url: str, revision: str = "head") -> None:
+    """Run the reference ERP's own schema migrations (its env reads DATABASE_URL)."""
+    config = Config(str(APP_INI))
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def downgrade_app(url: str, revision: str) -> None:
+    config = Config(str(APP_INI))
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def app_db(db_url: str) -> str:
+    """A database of each kind with the reference ERP's schema at head."""
+    migrate_app(db_url)
+    return db_url
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class Seedctl:
+    """Runs ``seedctl`` in this process (for coverage) against one database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, url: bool = True, env: dict[str, str] | None = None,
+                 input: str | None = None) -> Result:
+        argv = ["--config", str(SEEDS_INI), "--log-format", "json", *args]
+        if url:
+            argv += ["--database-url", self.url]
+        merged = {"SEEDLIB_ENV": None, "SEEDLIB_DATABASE_URL": None, "DATABASE_URL": None,
+                  "SEEDLIB_ALLOW_PRODUCTION": None, **(env or {})}
+        result = self.runner.invoke(app, argv, env=merged, input=input, catch_exceptions=False)
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def seedctl(app_db: str) -> Seedctl:
+    return Seedctl(app_db)
+
+
+def run_process(args: Sequence[str], *, env: dict[str, str] | None = None,
+                timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run a command from the repository root with a clean seedlib environment."""
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith("SEEDLIB_") and k != "DATABASE_URL"}
+    full_env.update(env or {})
+    return subprocess.run(list(args), cwd=ROOT, env=full_env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def seedctl_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "seedlib", "--log-format", "json", *args]
+
+
+def table_counts(url: str, tables: Sequence[str]) -> dict[str, int]:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return {t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())
+                    for t in tables}
+    finally:
+        engine.dispose()
+
+
+TERP_TABLES = ("users", "clients", "supplier_profiles", "accounts", "ledger_entries", "brands",
+               "strains", "products", "lots", "batches", "orders", "order_line_items",
+               "sales_sheets", "invoices", "payments")

@@ -1,0 +1,190 @@
+"""What seeding must never do: touch application rows, seed a drifted schema, half-land."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from seedlib.db import engine_for
+from tests.conftest import (
+    APP_INI,
+    TERP_TABLES,
+    Seedctl,
+    migrate_app,
+    table_counts,
+)
+
+
+def execute(url: str, *statements: str) -> None:
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def rows(url: str, query: str) -> list[tuple[Any, ...]]:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+APP_CLIENT = (
+    "INSERT INTO clients (client_code, business_name, email, phone, address_line1, city, state,"
+    " postal_code, business_type, is_buyer, is_seller, credit_limit)"
+    " VALUES ('{code}', 'App Co', 'app@example.org', '555', '1 Main', 'Reno', 'NV', '89501',"
+    " 'RETAILER', true, false, 10)"
+)
+APP_USER = (
+    "INSERT INTO users (email, full_name, role, is_active)"
+    " VALUES ('{email}', 'App User', 'SALES', true)"
+)
+
+
+def test_application_rows_survive_downgrade_base(seedctl: Seedctl) -> None:
+    url = seedctl.url
+    execute(url, APP_CLIENT.format(code="APP0001"), APP_USER.format(email="before@app.test"))
+    assert seedctl("upgrade").exit_code == 0
+    # The application keeps writing into seeded tables, referencing only its own rows.
+    execute(
+        url,
+        APP_CLIENT.format(code="APP0002"),
+        APP_USER.format(email="after@app.test"),
+        "INSERT INTO orders (order_number, client_id, created_by_id, order_type, status, subtotal,"
+        " tax, total) SELECT 'APP-ORDER-1', c.id, u.id, 'SALE', 'DRAFT', 1, 0, 1"
+        " FROM clients c, users u WHERE c.client_code = 'APP0002' AND u.email = 'after@app.test'",
+    )
+    app_rows = rows(url, "SELECT * FROM clients WHERE client_code LIKE 'APP%' ORDER BY id")
+    app_orders = rows(url, "SELECT * FROM orders WHERE order_number = 'APP-ORDER-1'")
+
+    result = seedctl("downgrade", "base", "--yes")
+    assert result.exit_code == 0, result.stderr
+
+    assert rows(url, "SELECT * FROM clients ORDER BY id") == app_rows
+    assert rows(url, "SELECT * FROM orders") == app_orders
+    assert table_counts(url, ["users", "clients", "orders"]) == {
+        "users": 2, "clients": 2, "orders": 1}
+    assert table_counts(url, TERP_TABLES[3:]) == {
+        t: (1 if t == "orders" else 0) for t in TERP_TABLES[3:]}
+
+
+def test_rollback_blocked_by_application_row_deletes_nothing(seedctl: Seedctl) -> None:
+    url = seedctl.url
+    assert seedctl("upgrade").exit_code == 0
+    before = table_counts(url, TERP_TABLES)
+    # An application order pointing at a seeded client and a seeded user.
+    execute(
+        url,
+        "INSERT INTO orders (order_number, client_id, created_by_id, order_type, status, subtotal,"
+        " tax, total) SELECT 'APP-ORDER-9', min(c.id), min(u.id), 'SALE', 'DRAFT', 1, 0, 1"
+        " FROM clients c, users u",
+    )
+    blocked = seedctl("downgrade", "base", "--yes")
+    assert blocked.exit_code == 6
+    assert "orders" in blocked.stderr
+    assert "nothing was deleted" in blocked.stderr
+    after = table_counts(url, TERP_TABLES)
+    assert after == {**before, "orders": before["orders"] + 1}
+    status = json.loads(seedctl("status", "--json").stdout)
+    assert status["applied"] == ["s003"]
+
+    # Once the application row is gone the rollback goes through.
+    execute(url, "DELETE FROM orders WHERE order_number = 'APP-ORDER-9'")
+    assert seedctl("downgrade", "base", "--yes").exit_code == 0
+    assert table_counts(url, TERP_TABLES) == dict.fromkeys(TERP_TABLES, 0)
+
+
+def test_schema_drift_is_refused_and_nothing_is_written(db_url: str) -> None:
+    migrate_app(db_url, "0002")
+    seedctl = Seedctl(db_url)
+    result = seedctl("upgrade")
+    assert result.exit_code == 3
+    line = result.stderr.strip().splitlines()[-1]
+    assert "0002" in line and "0003" in line
+    engine = engine_for(db_url)
+    with engine.connect() as conn:
+        assert inspect(conn).get_table_names().count("clients") == 1
+        assert conn.execute(text("SELECT count(*) FROM clients")).scalar_one() == 0
+    engine.dispose()
+    check = seedctl("check", "--json")
+    assert check.exit_code == 3
+    report = json.loads(check.stdout)
+    assert report["clean"] is False
+    assert report["schema_revision"] == {"current": ["0002"], "heads": ["0003"], "in_sync": False}
+
+
+def test_model_drift_is_reported_by_check_and_refused_by_strict(app_db: str) -> None:
+    seedctl = Seedctl(app_db)
+    clean = seedctl("check")
+    assert clean.exit_code == 0
+    assert "No drift" in clean.stdout
+    execute(app_db, "ALTER TABLE brands ADD COLUMN shelf_life INTEGER")
+    drift = seedctl("check", "--json")
+    assert drift.exit_code == 3
+    messages = [d["message"] for d in json.loads(drift.stdout)["diffs"]]
+    assert any("brands.shelf_life" in m for m in messages), messages
+    assert seedctl("upgrade", "--strict").exit_code == 3
+    assert table_counts(app_db, ["users"]) == {"users": 0}
+    # Without --strict only the revision is gated, so the run goes ahead.
+    assert seedctl("upgrade").exit_code == 0
+
+
+def test_dry_runs_write_nothing(seedctl: Seedctl) -> None:
+    dry = seedctl("upgrade", "--dry-run")
+    assert dry.exit_code == 0
+    assert "clients" in dry.stdout
+    assert table_counts(seedctl.url, TERP_TABLES) == dict.fromkeys(TERP_TABLES, 0)
+    assert seedctl("upgrade").exit_code == 0
+    before = table_counts(seedctl.url, TERP_TABLES)
+    dry_down = seedctl("downgrade", "base", "--dry-run")
+    assert dry_down.exit_code == 0
+    assert "nothing was deleted" in dry_down.stdout
+    assert table_counts(seedctl.url, TERP_TABLES) == before
+
+
+def test_same_seed_gives_the_same_data(tmp_path: Any) -> None:
+    dumps = []
+    for name, seed in (("a", "5"), ("b", "5"), ("c", "6")):
+        url = f"sqlite:///{tmp_path / name}.sqlite3"
+        migrate_app(url)
+        assert Seedctl(url)("upgrade", "--seed", seed).exit_code == 0
+        dumps.append({t: rows(url, f"SELECT * FROM {t} ORDER BY id") for t in TERP_TABLES})
+    assert dumps[0] == dumps[1]
+    assert dumps[0]["clients"] != dumps[2]["clients"]
+
+
+def test_application_migrations_never_see_the_seeds(seedctl: Seedctl) -> None:
+    assert seedctl("upgrade").exit_code == 0
+    config = Config(str(APP_INI))
+    assert set(ScriptDirectory.from_config(config).get_heads()) == {"0003"}
+    engine = engine_for(seedctl.url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+        command.check(config)  # seedlib's tables are filtered out: no drift reported
+    engine.dispose()
+
+
+def test_production_is_refused_without_both_keys(seedctl: Seedctl) -> None:
+    refused = seedctl("upgrade", "--env", "production")
+    assert refused.exit_code == 5
+    assert "SEEDLIB_ALLOW_PRODUCTION" in refused.stderr
+    assert table_counts(seedctl.url, ["clients"]) == {"clients": 0}
+
+
+@pytest.mark.parametrize("args", [["--size", "huge"], ["--env", "nowhere"], ["--bogus"]])
+def test_bad_arguments_exit_2_with_usage(seedctl: Seedctl, args: list[str]) -> None:
+    result = seedctl("upgrade", *args)
+    assert result.exit_code == 2
+    assert "Usage" in result.stderr
