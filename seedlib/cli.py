@@ -229,6 +229,15 @@ def upgrade(
     allow_production: ProdOpt = False,
     dry_run: DryOpt = False,
     target: Annotated[str, typer.Option("--target", help="seed revision to stop at")] = "heads",
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--chunk-rows",
+            min=1,
+            help="revisions this large commit every N rows and can resume "
+            "after a crash [default: $SEEDLIB_CHUNK_ROWS or 50000]",
+        ),
+    ] = None,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="also refuse when the live schema differs from the models"),
@@ -247,6 +256,7 @@ def upgrade(
             allow_production=allow_production,
             dry_run=dry_run,
             strict=strict,
+            chunk_rows=chunk_rows,
         )
         if dry_run:
             planned = commands.upgrade(project, settings, target=target).planned
@@ -276,6 +286,14 @@ def downgrade(
     allow_production: ProdOpt = False,
     dry_run: DryOpt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+    audit_file: Annotated[
+        str | None,
+        typer.Option(
+            "--audit-file",
+            help="also append the audit records (JSON lines) to this file "
+            "[default: $SEEDLIB_AUDIT_FILE]",
+        ),
+    ] = None,
 ) -> None:
     """Remove seed revisions, deleting exactly the rows they inserted."""
     with _errors():
@@ -288,6 +306,7 @@ def downgrade(
             allow_production=allow_production,
             dry_run=dry_run,
             assume_yes=yes,
+            audit_file=audit_file,
         )
         result = commands.downgrade(project, settings, target=target, confirm=_confirm)
         if dry_run:
@@ -304,18 +323,7 @@ def status(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
         project = _project()
         result = commands.status(project, _settings(project, database_url=database_url))
         if as_json:
-            out.print_json(
-                json.dumps(
-                    {
-                        "applied": list(result.applied),
-                        "pending": result.pending,
-                        "schema_revision": result.schema.as_dict(),
-                        "ledger": result.ledger,
-                        "parameters": result.parameters,
-                    },
-                    default=str,
-                )
-            )
+            out.print_json(json.dumps(result.as_dict(), default=str))
             return
         out.print(
             f"schema revision: {', '.join(result.schema.current) or 'none'} "
@@ -324,6 +332,13 @@ def status(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
         )
         out.print(f"seed revision:   {', '.join(result.applied) or 'none'}")
         out.print(f"pending:         {', '.join(result.pending) or 'none'}")
+        for revision in result.unfinished:
+            out.print(
+                f"interrupted:     {revision} (seedctl upgrade resumes it; seedctl "
+                "downgrade removes its rows)"
+            )
+        for mismatch in result.mismatches:
+            out.print(f"mismatch:        {mismatch}", markup=False)
         table = Table(title="seeded rows (ledger)")
         for column in ("revision", "table", "rows", "env", "size", "seed"):
             table.add_column(column, justify="right" if column in ("rows", "seed") else "left")

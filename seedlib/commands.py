@@ -28,7 +28,7 @@ from seedlib.runtime import (
     applied_seed_revisions,
     revisions_to_remove,
 )
-from seedlib.track import ledger
+from seedlib.track import ledger, progress
 from seedlib.track.runs import last_upgrade
 
 if TYPE_CHECKING:
@@ -64,6 +64,19 @@ class StatusResult:
     schema: RevisionState
     ledger: dict[str, dict[str, int]]
     parameters: dict[str, dict[str, Any]]
+    unfinished: list[str] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "applied": list(self.applied),
+            "pending": self.pending,
+            "unfinished": self.unfinished,
+            "schema_revision": self.schema.as_dict(),
+            "ledger": self.ledger,
+            "parameters": self.parameters,
+            "mismatches": self.mismatches,
+        }
 
 
 @dataclass
@@ -168,8 +181,10 @@ def downgrade(
     check_production(settings)
     with _connect(settings) as conn:
         removing = revisions_to_remove(project, conn, target)
-        previews = [preview(conn, rev) for rev in removing]
-    if settings.dry_run or not removing:
+        applied = set(applied_head_first(project, conn))
+        partial = [r for r in progress.unfinished(conn) if r not in applied]
+        previews = [preview(conn, rev) for rev in partial + removing]
+    if settings.dry_run or not previews:
         return RunResult("downgrade", settings.dry_run, previews=previews)
     if not settings.assume_yes:
         if confirm is None:
@@ -194,13 +209,47 @@ def status(project: Project, settings: Settings) -> StatusResult:
                 params[revision] = {
                     k: run[k] for k in ("env", "size", "seed", "run_id", "finished_at")
                 }
+        counts = ledger.counts_by_revision(conn)
         return StatusResult(
             applied=applied,
             pending=pending,
             schema=schema_revision_state(conn, project),
-            ledger=ledger.counts_by_revision(conn),
+            ledger=counts,
             parameters=params,
+            unfinished=progress.unfinished(conn),
+            mismatches=ledger_mismatches(conn, list(counts)),
         )
+
+
+def ledger_mismatches(conn: Connection, revisions: list[str]) -> list[str]:
+    """Where the database no longer holds what the ledger says the seeds inserted."""
+    from sqlalchemy import func, select
+
+    from seedlib.engine import key_condition, reflect
+
+    live = reflect(conn)
+    found: list[str] = []
+    for revision in revisions:
+        for entry in ledger.entries(conn, revision):
+            table = live.tables.get(entry.table)
+            if table is None:
+                found.append(f"{revision}: table {entry.table} no longer exists")
+                continue
+            missing_columns = [c for c in entry.key_columns if c not in table.c]
+            if missing_columns:
+                found.append(
+                    f"{revision}: {entry.table} lost key column(s) {', '.join(missing_columns)}"
+                )
+                continue
+            condition = key_condition(table.c[entry.key_columns[0]], entry)
+            present = conn.execute(select(func.count()).select_from(table).where(condition))
+            count = int(present.scalar_one())
+            if count != entry.row_count:
+                found.append(
+                    f"{revision}: {entry.table} holds {count:,} of the "
+                    f"{entry.row_count:,} rows the seeds inserted"
+                )
+    return found
 
 
 def check(project: Project, settings: Settings) -> CheckResult:

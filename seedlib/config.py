@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -22,6 +22,8 @@ SIZE_UNIT = 100
 DEFAULT_SIZE = {"development": "small", "test": "small", "staging": "medium", "production": "small"}
 DEFAULT_SEED = 0
 DEFAULT_LOCK_TIMEOUT = 30.0
+#: A revision of at least this many rows commits every this many rows and can resume.
+DEFAULT_CHUNK_ROWS = 50_000
 ALLOW_PRODUCTION_VAR = "SEEDLIB_ALLOW_PRODUCTION"
 
 
@@ -64,7 +66,8 @@ class Settings:
     dry_run: bool = False
     assume_yes: bool = False
     strict: bool = False
-    extra: Mapping[str, str] = field(default_factory=dict)
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    audit_file: str | None = None
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed."""
@@ -110,6 +113,8 @@ def resolve_settings(
     dry_run: bool = False,
     assume_yes: bool = False,
     strict: bool = False,
+    chunk_rows: int | None = None,
+    audit_file: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Resolve settings from explicit values, then environment variables, then defaults.
@@ -145,6 +150,13 @@ def resolve_settings(
         raise ConfigurationError(
             f"invalid database URL {mask_url(url)!r}: expected dialect+driver://user@host/db"
         ) from None
+    chunk = (
+        chunk_rows
+        if chunk_rows is not None
+        else _int_var(environ, "SEEDLIB_CHUNK_ROWS", DEFAULT_CHUNK_ROWS)
+    )
+    if chunk < 1:
+        raise ConfigurationError("the chunk size (SEEDLIB_CHUNK_ROWS) must be at least 1 row")
     timeout = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     if timeout < 0:
         raise ConfigurationError("--lock-timeout must be 0 or more seconds")
@@ -158,6 +170,8 @@ def resolve_settings(
         dry_run=dry_run,
         assume_yes=assume_yes,
         strict=strict,
+        chunk_rows=chunk,
+        audit_file=audit_file or environ.get("SEEDLIB_AUDIT_FILE") or None,
     )
 
 

@@ -1,4 +1,9 @@
-"""Execute a plan: allocate keys, generate rows, load them, ledger them, verify foreign keys."""
+"""Execute a plan: reserve keys, generate rows, load them, ledger them, verify foreign keys.
+
+Small revisions run in one transaction. A revision of at least ``chunk_rows`` rows commits every
+``chunk_rows`` rows (through ``checkpoint``), recording its progress with each chunk, so that a run
+killed at any point resumes where it stopped and ends with the same data as an uninterrupted run.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, exists, func, not_, or_, select, update
+from sqlalchemy import and_, bindparam, exists, false, func, not_, or_, select, update
 
-from seedlib.exceptions import ConfigurationError, DataError
+from seedlib.exceptions import ConfigurationError, DataError, Refused
 from seedlib.generate.infer import infer, is_unique
 from seedlib.generate.pools import Pools
 from seedlib.generate.rng import cell, stable_hash
@@ -19,6 +24,7 @@ from seedlib.load import allocate_keys, write_rows
 from seedlib.log import get_logger
 from seedlib.plan.spec import Plan, SeedSpec, build_plan, constraint_name
 from seedlib.track import ledger
+from seedlib.track import progress as progress_store
 
 if TYPE_CHECKING:
     from sqlalchemy import Column, ColumnElement, MetaData, Table
@@ -28,9 +34,14 @@ if TYPE_CHECKING:
     from seedlib.config import Settings
 
 BATCH_ROWS = 5000
+DEFAULT_CHUNK_ROWS = 50_000
 #: At most this many existing parent keys are read when a parent table is not seeded.
 EXISTING_PARENT_KEYS = 100_000
+#: At most this many skipped rows are logged one by one per table.
+SKIPS_LOGGED = 20
+_HASH_MOD = 1 << 128
 Progress = Callable[[str, int, int], None]
+Checkpoint = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ class TableReport:
     rows: int
     seconds: float
     content_hash: str
+    skipped: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -50,10 +62,17 @@ class TableReport:
         return {
             "table": self.table,
             "rows": self.rows,
+            "skipped": self.skipped,
             "seconds": round(self.seconds, 4),
             "rows_per_s": round(self.rows_per_second, 1),
             "content_hash": self.content_hash,
         }
+
+
+def row_hash(values: Sequence[Any]) -> int:
+    """128 bits of a row's content; a table's hash is the sum of its rows' (order-free)."""
+    digest = hashlib.blake2b(repr(tuple(values)).encode(), digest_size=16).digest()
+    return int.from_bytes(digest, "big")
 
 
 def _single_pk(table: Table) -> Column[Any]:
@@ -73,6 +92,11 @@ def _is_int(column: Column[Any]) -> bool:
         return False
 
 
+def _natural_keys(table: Table) -> list[Column[Any]]:
+    """Columns that are unique on their own (besides the primary key): natural keys."""
+    return [c for c in table.columns if not c.primary_key and is_unique(c, table, alone=True)]
+
+
 @dataclass
 class _Seeding:
     conn: Connection
@@ -81,17 +105,28 @@ class _Seeding:
     revision: str
     run_id: str
     progress: Progress | None
+    checkpoint: Checkpoint | None
+    chunk_rows: int
     pools: Pools = field(init=False)
     keys: dict[str, list[Any]] = field(default_factory=dict)
+    inserted: dict[str, list[Any]] = field(default_factory=dict)
     existing: dict[str, list[Any]] = field(default_factory=dict)
+    saved: dict[str, progress_store.TableProgress] = field(default_factory=dict)
+    since_commit: int = 0
 
     def __post_init__(self) -> None:
         self.pools = Pools(self.settings.seed)
 
+    @property
+    def chunked(self) -> bool:
+        return self.checkpoint is not None and self.plan.total_rows >= self.chunk_rows
+
     # -- foreign keys ---------------------------------------------------------------------
     def parent_keys(self, fk: ForeignKeyConstraint) -> list[Any]:
         parent = fk.referred_table
-        if parent.fullname in self.keys:
+        if parent.fullname in self.inserted:
+            return self.inserted[parent.fullname]
+        if parent.fullname in self.keys:  # a deferred edge to a table not loaded yet
             return self.keys[parent.fullname]
         if parent.fullname not in self.existing:
             column = fk.elements[0].column
@@ -164,51 +199,148 @@ class _Seeding:
                 out.append((column.name, infer(table, column, self.pools)))
         return out
 
-    def seed_table(self, table: Table, deferred: set[str]) -> TableReport:
+    def reserve(self, table: Table) -> None:
+        """Keys for ``table``: saved by an interrupted run, or newly allocated."""
+        name = table.fullname
+        pk = _single_pk(table)
+        count = self.plan.counts[name]
+        saved = self.saved.get(name)
+        if not _is_int(pk):
+            gen = infer(table, pk, self.pools)
+            base = stable_hash(self.settings.seed, name, pk.name)
+            self.keys[name] = [gen(o, cell(base, o), {}) for o in range(count)]
+        elif saved is not None:
+            self.keys[name] = saved.keys()
+        else:
+            self.keys[name] = allocate_keys(self.conn, table, pk, count)
+
+    def save(self, name: str, done: int, content_sum: int) -> None:
+        keys = self.keys[name]
+        progress_store.save(
+            self.conn,
+            self.revision,
+            name,
+            keys=keys if keys and isinstance(keys[0], int) else [],
+            done=done,
+            content_sum=content_sum,
+            size=self.settings.size.name,
+            seed=self.settings.seed,
+        )
+
+    def commit_if_due(self, rows: int, force: bool = False) -> None:
+        self.since_commit += rows
+        if self.chunked and (force or self.since_commit >= self.chunk_rows):
+            assert self.checkpoint is not None
+            if self.checkpoint():
+                self.since_commit = 0
+
+    def seed_table(self, table: Table, deferred: set[str], log: Any) -> TableReport:
         started = time.perf_counter()
         name = table.fullname
         pk = _single_pk(table)
         keys = self.keys[name]
+        total = len(keys)
+        saved = self.saved.get(name)
+        start = saved.done if saved is not None else 0
+        content_sum = saved.content_sum if saved is not None else 0
+        entry = {e.table: e for e in ledger.entries(self.conn, self.revision)}.get(name)
+        done_keys = set(ledger.iter_keys(entry)) | {k[0] for k in entry.keys} if entry else set()
+        skipped = {k for k in keys[:start] if k not in done_keys}
         gens = self.generators(table, deferred)
         bases = [stable_hash(self.settings.seed, name, column) for column, _ in gens]
         columns = [pk.name] + [column for column, _ in gens]
-        digest = hashlib.sha256()
-        batch: list[tuple[Any, ...]] = []
-        total = len(keys)
-        for ordinal, key in enumerate(keys):
-            row: dict[str, Any] = {pk.name: key}
-            for (column, gen), base in zip(gens, bases, strict=True):
-                row[column] = None if gen is None else gen(ordinal, cell(base, ordinal), row)
-            values = tuple(row[c] for c in columns)
-            digest.update(repr(values).encode())
-            batch.append(values)
-            if len(batch) >= BATCH_ROWS:
-                write_rows(self.conn, table, columns, batch)
-                batch.clear()
-                if self.progress:
-                    self.progress(name, ordinal + 1, total)
-        write_rows(self.conn, table, columns, batch)
-        if self.progress:
-            self.progress(name, total, total)
-        if _is_int(pk):
-            ledger.record(
-                self.conn,
-                revision=self.revision,
-                run_id=self.run_id,
-                table=name,
-                key_columns=[pk.name],
-                int_keys=keys,
-            )
-        else:
-            ledger.record(
-                self.conn,
-                revision=self.revision,
-                run_id=self.run_id,
-                table=name,
-                key_columns=[pk.name],
-                other_keys=[(k,) for k in keys],
-            )
-        return TableReport(name, total, time.perf_counter() - started, digest.hexdigest()[:16])
+        self_refs = [
+            (columns.index(fk.elements[0].parent.name), bool(fk.elements[0].parent.nullable))
+            for fk in table.foreign_key_constraints
+            if fk.referred_table is table
+            and len(fk.elements) == 1
+            and fk.elements[0].parent.name in columns
+        ]
+        naturals = [(columns.index(c.name), c) for c in _natural_keys(table) if c.name in columns]
+        batch_rows = max(1, min(BATCH_ROWS, self.chunk_rows))
+        for first in range(start, total, batch_rows):
+            batch: list[list[Any]] = []
+            for ordinal in range(first, min(first + batch_rows, total)):
+                row: dict[str, Any] = {pk.name: keys[ordinal]}
+                for (column, gen), base in zip(gens, bases, strict=True):
+                    row[column] = None if gen is None else gen(ordinal, cell(base, ordinal), row)
+                batch.append([row[c] for c in columns])
+            rows = self.drop_existing(table, batch, naturals, skipped, first, log)
+            for position, nullable in self_refs:
+                for values in rows:
+                    if values[position] in skipped:
+                        values[position] = None if nullable else values[0]
+            write_rows(self.conn, table, columns, rows)
+            for values in rows:
+                content_sum = (content_sum + row_hash(values)) % _HASH_MOD
+            new_keys = [values[0] for values in rows]
+            if _is_int(pk):
+                ledger.record(
+                    self.conn,
+                    revision=self.revision,
+                    run_id=self.run_id,
+                    table=name,
+                    key_columns=[pk.name],
+                    int_keys=new_keys,
+                )
+            else:
+                ledger.record(
+                    self.conn,
+                    revision=self.revision,
+                    run_id=self.run_id,
+                    table=name,
+                    key_columns=[pk.name],
+                    other_keys=[(k,) for k in new_keys],
+                )
+            done = first + len(batch)
+            if self.chunked:
+                self.save(name, done, content_sum)
+            if self.progress:
+                self.progress(name, done, total)
+            self.commit_if_due(len(batch))
+            if self.chunked and self.since_commit == 0:
+                log.info("chunk_committed", table=name, done=done, total=total)
+        self.inserted[name] = [k for k in keys if k not in skipped]
+        return TableReport(
+            name,
+            total - len(skipped),
+            time.perf_counter() - started,
+            f"{content_sum:032x}",
+            skipped=len(skipped),
+        )
+
+    def drop_existing(
+        self,
+        table: Table,
+        batch: list[list[Any]],
+        naturals: list[tuple[int, Column[Any]]],
+        skipped: set[Any],
+        first: int,
+        log: Any,
+    ) -> list[list[Any]]:
+        """Rows whose natural key the database already holds are skipped, never duplicated."""
+        if not naturals:
+            return batch
+        clash: set[int] = set()
+        for position, column in naturals:
+            wanted = {values[position] for values in batch if values[position] is not None}
+            if not wanted:
+                continue
+            found = set(self.conn.execute(select(column).where(column.in_(list(wanted)))).scalars())
+            for i, values in enumerate(batch):
+                if values[position] in found and i not in clash:
+                    clash.add(i)
+                    if len(skipped) + len(clash) <= SKIPS_LOGGED:
+                        log.warning(
+                            "row_skipped",
+                            table=table.fullname,
+                            ordinal=first + i,
+                            column=column.name,
+                            reason="already exists",
+                        )
+        for i in clash:
+            skipped.add(batch[i][0])
+        return [values for i, values in enumerate(batch) if i not in clash]
 
     def fill_deferred(self, table: Table, column_name: str) -> None:
         pk = _single_pk(table)
@@ -218,9 +350,14 @@ class _Seeding:
             if [c.name for c in fk.columns] == [column_name]
         )
         keys = self.keys[table.fullname]
+        inserted = set(self.inserted[table.fullname])
         gen = self.fk_generator(table, fk, len(keys))
         base = stable_hash(self.settings.seed, table.fullname, column_name)
-        params = [{"_k": key, "_v": gen(o, cell(base, o), {})} for o, key in enumerate(keys)]
+        params = [
+            {"_k": key, "_v": gen(o, cell(base, o), {})}
+            for o, key in enumerate(keys)
+            if key in inserted
+        ]
         stmt = update(table).where(pk == bindparam("_k")).values({column_name: bindparam("_v")})
         for start in range(0, len(params), BATCH_ROWS):
             self.conn.execute(stmt, params[start : start + BATCH_ROWS])
@@ -231,7 +368,7 @@ def key_condition(column: Column[Any], entry: ledger.Entry) -> ColumnElement[boo
     parts: list[ColumnElement[bool]] = [column.between(a, b) for a, b in entry.ranges]
     if entry.keys:
         parts.append(column.in_([k[0] for k in entry.keys]))
-    return or_(*parts) if parts else column.is_(None) & column.isnot(None)
+    return or_(*parts) if parts else false()
 
 
 def seed_tables(
@@ -243,27 +380,41 @@ def seed_tables(
     revision: str,
     run_id: str,
     progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> list[TableReport]:
-    """Generate, load and ledger the rows ``spec`` asks for, inside ``conn``'s transaction.
+    """Generate, load and ledger the rows ``spec`` asks for.
+
+    Args:
+        checkpoint: commits the work so far and opens a new transaction; returns False when it
+            cannot (then the revision stays one transaction). Called every ``chunk_rows`` rows,
+            only for revisions of at least ``chunk_rows`` rows.
 
     Raises:
         ConfigurationError: the spec names unknown tables or columns.
+        Refused: an interrupted earlier run of this revision used another size or seed.
         DataError: rows cannot be generated, or a foreign key is broken after loading.
     """
     log = get_logger(revision=revision, run_id=run_id)
     plan = build_plan(metadata, spec, settings.size)
-    run = _Seeding(conn, plan, settings, revision, run_id, progress)
+    run = _Seeding(conn, plan, settings, revision, run_id, progress, checkpoint, chunk_rows)
+    run.saved = progress_store.load(conn, revision)
+    for saved in run.saved.values():
+        if (saved.size, saved.seed) != (settings.size.name, settings.seed):
+            raise Refused(
+                f"seed revision {revision} was interrupted while running with size {saved.size} "
+                f"and seed {saved.seed}; resume it with --size {saved.size} --seed {saved.seed}, "
+                "or remove its rows with seedctl downgrade"
+            )
+    if run.saved:
+        log.info("revision_resumed", tables={t: p.done for t, p in run.saved.items()})
     tables = {name: metadata.tables[name] for name in plan.order.tables}
     for name in plan.order.tables:
-        table = tables[name]
-        pk = _single_pk(table)
-        count = plan.counts[name]
-        if _is_int(pk):
-            run.keys[name] = allocate_keys(conn, table, pk, count)
-        else:
-            gen = infer(table, pk, run.pools)
-            base = stable_hash(settings.seed, name, pk.name)
-            run.keys[name] = [gen(o, cell(base, o), {}) for o in range(count)]
+        run.reserve(tables[name])
+    if run.chunked and not run.saved:
+        for name in plan.order.tables:
+            run.save(name, 0, 0)
+        run.commit_if_due(0, force=True)
     deferred: dict[str, set[str]] = {}
     for edge in plan.order.deferred:
         fk = next(
@@ -274,13 +425,14 @@ def seed_tables(
         deferred.setdefault(edge.child, set()).update(c.name for c in fk.columns)
     reports = []
     for name in plan.order.tables:
-        report = run.seed_table(tables[name], deferred.get(name, set()))
+        report = run.seed_table(tables[name], deferred.get(name, set()), log)
         log.info("table_seeded", **report.as_dict())
         reports.append(report)
     for name, columns in deferred.items():
         for column in sorted(columns):
             run.fill_deferred(tables[name], column)
     verify_foreign_keys(conn, [tables[n] for n in plan.order.tables], revision)
+    progress_store.clear(conn, revision)
     return reports
 
 
@@ -321,7 +473,7 @@ def verify_foreign_keys(conn: Connection, tables: Sequence[Table], revision: str
         first = problems[0]
         raise DataError(
             f"{sum(p['rows'] for p in problems)} seeded row(s) break foreign keys (first: "
-            f"{first['table']} {first['constraint']}); nothing was kept",
+            f"{first['table']} {first['constraint']}); the revision was rolled back",
             problems,
         )
 

@@ -31,6 +31,7 @@ class RollbackReport:
     deleted: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     samples: dict[str, list[str]] = field(default_factory=dict)
+    key_ranges: dict[str, list[Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +40,7 @@ class RollbackReport:
             "deleted": self.deleted,
             "problems": self.problems,
             "samples": self.samples,
+            "keys": self.key_ranges,
         }
 
 
@@ -48,6 +50,9 @@ def preview(conn: Connection, revision: str) -> RollbackReport:
     for entry in ledger.entries(conn, revision):
         report.ledgered[entry.table] = entry.row_count
         report.samples[entry.table] = entry.sample()
+        report.key_ranges[entry.table] = [list(r) for r in entry.ranges] + [
+            list(k) for k in entry.keys
+        ]
     return report
 
 
@@ -160,7 +165,7 @@ def merged_entries(conn: Connection, revisions: Sequence[str]) -> dict[str, ledg
                 entry = ledger.Entry(
                     entry.table,
                     entry.key_columns,
-                    tuple(sorted(seen.ranges + entry.ranges)),
+                    tuple(ledger.merge_ranges(seen.ranges + entry.ranges)),
                     seen.keys + entry.keys,
                 )
             merged[entry.table] = entry

@@ -24,17 +24,18 @@ from seedlib.drift import (
     check_requires_schema,
     check_schema_revision,
 )
-from seedlib.exceptions import ConfigurationError, SeedError
+from seedlib.exceptions import ConfigurationError, Refused, SeedError
 from seedlib.lock import database_lock
 from seedlib.rollback import assert_not_blocked
+from seedlib.track import progress
 from seedlib.track.ledger import VERSION_TABLE, ensure_bookkeeping
-from seedlib.track.runs import library_versions
+from seedlib.track.runs import last_upgrade, library_versions
 
 if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.runtime.environment import EnvironmentContext
     from sqlalchemy import MetaData
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, Engine
 
     from seedlib.engine import Progress
     from seedlib.project import Project
@@ -71,6 +72,7 @@ class RunState:
     results: list[RevisionResult] = field(default_factory=list)
     schema_state: RevisionState | None = None
     metadata: MetaData | None = None
+    audits: list[dict[str, Any]] = field(default_factory=list)
 
     def schema(self, conn: Connection) -> MetaData:
         """The application's models, or the live database reflected once per run."""
@@ -185,6 +187,7 @@ def run_environment(context: EnvironmentContext) -> None:
             finally:
                 if given is None:
                     conn.close()
+                _write_audit_file(state, engine)
         logger.info(
             "run_finished",
             seconds=round(time.perf_counter() - started, 3),
@@ -214,10 +217,16 @@ def _migrate(context: EnvironmentContext, state: RunState, conn: Connection) -> 
         )
         if state.settings.strict:
             check_models(conn, state.project)
+        check_parameters(state, conn)
     elif state.direction == "downgrade":
         target = context.get_revision_argument()
         removing = revisions_to_remove(state.project, conn, str(target or "base"))
-        assert_not_blocked(conn, removing)
+        applied = set(applied_head_first(state.project, conn))
+        partial = [r for r in progress.unfinished(conn) if r not in applied]
+        assert_not_blocked(conn, partial + removing)
+        for revision in partial:
+            remove_revision(state, conn, revision, action="remove_unfinished")
+            conn.commit()
     books = ensure_bookkeeping(conn)
     if conn.in_transaction():
         conn.commit()
@@ -282,3 +291,84 @@ def revisions_to_remove(project: Project, conn: Connection, target: str) -> list
             f"applied: {', '.join(applied) or 'none'}"
         )
     return applied[: applied.index(resolved.revision)]
+
+
+def check_parameters(state: RunState, conn: Connection) -> None:
+    """Refuse to add to revisions that were applied with another size or seed.
+
+    Raises:
+        Refused: the message says how to change the dataset (downgrade, then upgrade).
+    """
+    settings = state.settings
+    for revision in applied_head_first(state.project, conn):
+        run = last_upgrade(conn, revision)
+        if run is None or (run["size"], int(run["seed"])) == (settings.size.name, settings.seed):
+            continue
+        raise Refused(
+            f"seed revision {revision} was applied with size {run['size']} and seed "
+            f"{run['seed']}, this run asks for size {settings.size.name} and seed "
+            f"{settings.seed}; to change the dataset run seedctl downgrade base --yes, then "
+            f"seedctl upgrade --size {settings.size.name} --seed {settings.seed}"
+        )
+
+
+def remove_revision(state: RunState, conn: Connection, revision: str, *, action: str) -> None:
+    """Delete ``revision``'s ledgered rows, audit it, and record the run (one transaction)."""
+    from seedlib.rollback import unseed_revision
+    from seedlib.track import audit
+    from seedlib.track.runs import record_run
+
+    started_at = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
+    report = unseed_revision(conn, revision)
+    progress.clear(conn, revision)
+    tables = [{"table": t, "rows": n} for t, n in report.deleted.items()]
+    record = audit.rollback_record(
+        run_id=state.run_id,
+        revision=revision,
+        settings=state.settings,
+        report=report,
+        action=action,
+    )
+    audit.store(conn, record)
+    log.get_logger(run_id=state.run_id).info("rollback_audit", **record)
+    state.audits.append(record)
+    record_run(
+        conn,
+        run_id=state.run_id,
+        revision=revision,
+        direction="downgrade",
+        settings=state.settings,
+        tables=tables,
+        row_count=sum(report.deleted.values()),
+        started_at=started_at,
+    )
+    state.results.append(
+        RevisionResult(
+            revision, "downgrade", tables, time.perf_counter() - started, report.problems
+        )
+    )
+
+
+def _write_audit_file(state: RunState, engine: Engine) -> None:
+    """Append the audit records of deletions that committed to ``--audit-file``."""
+    from seedlib.track import audit
+
+    path = state.settings.audit_file
+    if not path or not state.audits:
+        return
+    try:
+        with engine.connect() as conn:
+            still_applied = set(applied_head_first(state.project, conn))
+            unfinished = set(progress.unfinished(conn))
+    except Exception as exc:  # never hide the run's own outcome behind the audit file
+        log.get_logger(run_id=state.run_id).error("audit_file_failed", error=str(exc))
+        return
+    audit.append_file(
+        path,
+        [
+            r
+            for r in state.audits
+            if r["revision"] not in still_applied and r["revision"] not in unfinished
+        ],
+    )

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,19 +72,35 @@ def postgres_server() -> Iterator[str]:
     pytest.skip("no PostgreSQL server (set SEEDLIB_TEST_POSTGRES_URL)")
 
 
-@pytest.fixture
-def postgres_url(postgres_server: str) -> Iterator[str]:
-    """A fresh, uniquely named PostgreSQL database, dropped afterwards."""
+@contextmanager
+def _postgres_database(server: str) -> Iterator[str]:
     name = f"seedlib_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, uniquely named PostgreSQL database, dropped afterwards."""
+    with _postgres_database(postgres_server) as url:
+        yield url
+
+
+@pytest.fixture
+def other_db_url(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A second empty database of the same kind as ``db_url``."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'other.sqlite3'}"
+        return
+    with _postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -142,13 +159,23 @@ class Seedctl:
         self.url = url
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, url: bool = True, env: dict[str, str] | None = None,
-                 input: str | None = None) -> Result:
+    def __call__(
+        self,
+        *args: str,
+        url: bool = True,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+    ) -> Result:
         argv = ["--config", str(SEEDS_INI), "--log-format", "json", *args]
         if url:
             argv += ["--database-url", self.url]
-        merged = {"SEEDLIB_ENV": None, "SEEDLIB_DATABASE_URL": None, "DATABASE_URL": None,
-                  "SEEDLIB_ALLOW_PRODUCTION": None, **(env or {})}
+        merged = {
+            "SEEDLIB_ENV": None,
+            "SEEDLIB_DATABASE_URL": None,
+            "DATABASE_URL": None,
+            "SEEDLIB_ALLOW_PRODUCTION": None,
+            **(env or {}),
+        }
         result = self.runner.invoke(app, argv, env=merged, input=input, catch_exceptions=False)
         return Result(result.exit_code, result.stdout, result.stderr)
 
@@ -158,14 +185,23 @@ def seedctl(app_db: str) -> Seedctl:
     return Seedctl(app_db)
 
 
-def run_process(args: Sequence[str], *, env: dict[str, str] | None = None,
-                timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_process(
+    args: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run a command from the repository root with a clean seedlib environment."""
-    full_env = {k: v for k, v in os.environ.items()
-                if not k.startswith("SEEDLIB_") and k != "DATABASE_URL"}
+    full_env = {
+        k: v for k, v in os.environ.items() if not k.startswith("SEEDLIB_") and k != "DATABASE_URL"
+    }
     full_env.update(env or {})
-    return subprocess.run(list(args), cwd=ROOT, env=full_env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        list(args),
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def seedctl_argv(*args: str) -> list[str]:
@@ -176,12 +212,27 @@ def table_counts(url: str, tables: Sequence[str]) -> dict[str, int]:
     engine = engine_for(url)
     try:
         with engine.connect() as conn:
-            return {t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())
-                    for t in tables}
+            return {
+                t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in tables
+            }
     finally:
         engine.dispose()
 
 
-TERP_TABLES = ("users", "clients", "supplier_profiles", "accounts", "ledger_entries", "brands",
-               "strains", "products", "lots", "batches", "orders", "order_line_items",
-               "sales_sheets", "invoices", "payments")
+TERP_TABLES = (
+    "users",
+    "clients",
+    "supplier_profiles",
+    "accounts",
+    "ledger_entries",
+    "brands",
+    "strains",
+    "products",
+    "lots",
+    "batches",
+    "orders",
+    "order_line_items",
+    "sales_sheets",
+    "invoices",
+    "payments",
+)

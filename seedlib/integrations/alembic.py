@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 #: Schema that holds seedlib's bookkeeping tables on PostgreSQL.
 SEEDLIB_SCHEMA = "seedlib"
 #: Names of seedlib's bookkeeping tables where the database has no schemas (SQLite, MySQL).
-SEEDLIB_TABLES = frozenset({"alembic_seed_version", "seedlib_ledger", "seedlib_runs"})
+SEEDLIB_TABLES = frozenset(
+    {"alembic_seed_version", "seedlib_ledger", "seedlib_runs", "seedlib_progress", "seedlib_audit"}
+)
 
 
 def include_object(
@@ -63,6 +65,19 @@ def seed(revision: str, spec: SeedSpec) -> list[TableReport]:
 
     state = state_of(context.config)
     conn = op.get_bind()
+    migration = context.get_context()
+
+    def checkpoint() -> bool:
+        # Commit the chunk and open the transaction Alembic will stamp the revision in. Alembic
+        # keeps its per-migration transaction in ``_transaction`` (no public hook exists); when it
+        # is absent (an external transaction) the revision simply stays one transaction.
+        current = getattr(migration, "_transaction", None)
+        if current is None or not current.is_active:
+            return False
+        current.commit()
+        migration._transaction = conn.begin()
+        return True
+
     started_at = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
     reports = seed_tables(
@@ -73,6 +88,8 @@ def seed(revision: str, spec: SeedSpec) -> list[TableReport]:
         revision=revision,
         run_id=state.run_id,
         progress=state.progress,
+        checkpoint=checkpoint,
+        chunk_rows=state.settings.chunk_rows,
     )
     tables = [r.as_dict() for r in reports]
     record_run(
@@ -96,36 +113,11 @@ def unseed(revision: str) -> None:
     Raises:
         RollbackBlocked: rows the seeds did not insert reference seeded rows; nothing is deleted.
     """
-    import datetime as dt
-    import time
-
     from alembic import context, op
 
-    from seedlib.rollback import unseed_revision
-    from seedlib.runtime import RevisionResult, state_of
-    from seedlib.track.runs import record_run
+    from seedlib.runtime import remove_revision, state_of
 
-    state = state_of(context.config)
-    conn = op.get_bind()
-    started_at = dt.datetime.now(dt.UTC)
-    started = time.perf_counter()
-    report = unseed_revision(conn, revision)
-    tables = [{"table": t, "rows": n} for t, n in report.deleted.items()]
-    record_run(
-        conn,
-        run_id=state.run_id,
-        revision=revision,
-        direction="downgrade",
-        settings=state.settings,
-        tables=tables,
-        row_count=sum(report.deleted.values()),
-        started_at=started_at,
-    )
-    state.results.append(
-        RevisionResult(
-            revision, "downgrade", tables, time.perf_counter() - started, report.problems
-        )
-    )
+    remove_revision(state_of(context.config), op.get_bind(), revision, action="downgrade")
 
 
 def schema_head(config: Config) -> str | None:

@@ -44,6 +44,8 @@ class Bookkeeping:
     schema: str | None
     ledger: Table
     runs: Table
+    progress: Table
+    audit: Table
 
     @property
     def version_table(self) -> str:
@@ -88,7 +90,34 @@ def bookkeeping(dialect: str) -> Bookkeeping:
         Column("started_at", DateTime, nullable=False),
         Column("finished_at", DateTime, nullable=False),
     )
-    return Bookkeeping(schema=schema, ledger=ledger, runs=runs)
+    # Keys reserved for, and rows done of, each table of a revision that has not finished yet.
+    progress = Table(
+        f"{prefix}progress",
+        metadata,
+        Column("revision", String(64), primary_key=True),
+        Column("table_name", String(255), primary_key=True),
+        Column("reserved", Text, nullable=False),
+        Column("done", Integer, nullable=False),
+        Column("content_sum", String(40), nullable=False),
+        Column("size", String(32), nullable=False),
+        Column("seed", BigInteger, nullable=False),
+        Column("updated_at", DateTime, nullable=False),
+    )
+    audit = Table(
+        f"{prefix}audit",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("run_id", String(36), nullable=False),
+        Column("revision", String(64), nullable=False),
+        Column("action", String(32), nullable=False),
+        Column("os_user", String(128)),
+        Column("host", String(255)),
+        Column("env", String(32), nullable=False),
+        Column("database", String(512), nullable=False),
+        Column("tables", Text, nullable=False),
+        Column("at", DateTime, nullable=False),
+    )
+    return Bookkeeping(schema=schema, ledger=ledger, runs=runs, progress=progress, audit=audit)
 
 
 def ensure_bookkeeping(conn: Connection) -> Bookkeeping:
@@ -116,6 +145,17 @@ def to_ranges(keys: Iterable[int]) -> list[tuple[int, int]]:
         else:
             ranges.append((key, key))
     return ranges
+
+
+def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sort inclusive ranges and join the ones that touch or overlap."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
+        else:
+            merged.append((first, last))
+    return merged
 
 
 @dataclass(frozen=True)

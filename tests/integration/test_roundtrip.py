@@ -43,13 +43,18 @@ def test_every_foreign_key_holds_and_hierarchies_are_deep(seedctl: Seedctl) -> N
     assert seedctl("upgrade", "--size", "300").exit_code == 0
     engine = engine_for(seedctl.url)
     with engine.connect() as conn:
-        depth = conn.execute(text(
-            "WITH RECURSIVE chain(id, depth) AS ("
-            " SELECT id, 1 FROM strains WHERE parent_id IS NULL"
-            " UNION ALL SELECT s.id, c.depth + 1 FROM strains s JOIN chain c ON s.parent_id = c.id)"
-            " SELECT max(depth) FROM chain")).scalar_one()
-        cycle = conn.execute(text(
-            "SELECT count(*) FROM orders o JOIN sales_sheets s ON o.sales_sheet_id = s.id"))
+        depth = conn.execute(
+            text(
+                "WITH RECURSIVE chain(id, depth) AS ("
+                " SELECT id, 1 FROM strains WHERE parent_id IS NULL"
+                " UNION ALL SELECT s.id, c.depth + 1"
+                " FROM strains s JOIN chain c ON s.parent_id = c.id)"
+                " SELECT max(depth) FROM chain"
+            )
+        ).scalar_one()
+        cycle = conn.execute(
+            text("SELECT count(*) FROM orders o JOIN sales_sheets s ON o.sales_sheet_id = s.id")
+        )
         linked = cycle.scalar_one()
     engine.dispose()
     assert depth > 1

@@ -74,9 +74,13 @@ def test_application_rows_survive_downgrade_base(seedctl: Seedctl) -> None:
     assert rows(url, "SELECT * FROM clients ORDER BY id") == app_rows
     assert rows(url, "SELECT * FROM orders") == app_orders
     assert table_counts(url, ["users", "clients", "orders"]) == {
-        "users": 2, "clients": 2, "orders": 1}
+        "users": 2,
+        "clients": 2,
+        "orders": 1,
+    }
     assert table_counts(url, TERP_TABLES[3:]) == {
-        t: (1 if t == "orders" else 0) for t in TERP_TABLES[3:]}
+        t: (1 if t == "orders" else 0) for t in TERP_TABLES[3:]
+    }
 
 
 def test_rollback_blocked_by_application_row_deletes_nothing(seedctl: Seedctl) -> None:
@@ -111,7 +115,8 @@ def test_schema_drift_is_refused_and_nothing_is_written(db_url: str) -> None:
     result = seedctl("upgrade")
     assert result.exit_code == 3
     line = result.stderr.strip().splitlines()[-1]
-    assert "0002" in line and "0003" in line
+    assert "0002" in line
+    assert "0003" in line
     engine = engine_for(db_url)
     with engine.connect() as conn:
         assert inspect(conn).get_table_names().count("clients") == 1
