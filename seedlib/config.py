@@ -40,7 +40,7 @@ class Size:
         value = text.strip().lower()
         if value in SIZES:
             return cls(value, SIZES[value])
-        if re.fullmatch(r"[0-9][0-9_]*", value) and int(value) > 0:
+        if re.fullmatch(r"[0-9]+(?:_[0-9]+)*", value) and int(value) > 0:
             return cls(str(int(value)), int(value) / SIZE_UNIT)
         raise ConfigurationError(
             f"invalid size {text!r}: use small, medium, large or a positive whole number"
@@ -199,6 +199,11 @@ def check_production(settings: Settings, environ: Mapping[str, str] | None = Non
         return
     environ = os.environ if environ is None else environ
     target = settings.database_name
+    if not target:
+        raise Refused(
+            "refusing to seed production: the database URL names no database, so "
+            f"{ALLOW_PRODUCTION_VAR} cannot name it; put the database name in the URL"
+        )
     if not settings.allow_production:
         raise Refused(
             "refusing to seed production: pass --allow-production and set "

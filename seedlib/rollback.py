@@ -16,7 +16,7 @@ from seedlib.plan.spec import constraint_name, foreign_key_edges
 from seedlib.track import ledger
 
 if TYPE_CHECKING:
-    from sqlalchemy import Table
+    from sqlalchemy import ColumnElement, Table
     from sqlalchemy.engine import Connection
 
 BLOCKERS_SHOWN = 20
@@ -70,28 +70,37 @@ def unseed_revision(conn: Connection, revision: str, *, dry_run: bool = False) -
         return report
     live = reflect(conn)
     tables: dict[str, Table] = {}
-    for name in entries:
-        if name in live.tables:
-            tables[name] = live.tables[name]
-        else:
+    for name, entry in entries.items():
+        table = live.tables.get(name)
+        if table is None:
             report.problems.append(f"table {name} no longer exists; its ledger entries are dropped")
+        elif any(c not in table.c for c in entry.key_columns):
+            report.problems.append(
+                f"{name} lost its key column(s) {', '.join(entry.key_columns)}; its "
+                f"{entry.row_count} seeded row(s) cannot be found and were left in place"
+            )
+        else:
+            tables[name] = table
     _raise_if_blocked(find_blockers(conn, list(live.tables.values()), tables, entries))
     if dry_run:
         return report
+
+    def key(name: str) -> ColumnElement[bool]:
+        return key_condition(tables[name].c[entries[name].key_columns[0]], entries[name])
+
     order = insertion_order(list(tables), foreign_key_edges(tables))
-    for edge in order.deferred:
-        child = tables[edge.child]
-        fk = next(f for f in child.foreign_key_constraints if constraint_name(f) == edge.name)
-        pk = next(iter(child.primary_key.columns))
+    # Cut edges inside the seeded rows first: cycles and self-references (RESTRICT checks them
+    # row by row), so the deletes below never trip over each other.
+    cut = {(e.child, e.name) for e in order.deferred}
+    cut |= {(e.child, e.name) for e in order.self_references if e.nullable}
+    for child_name, edge_name in sorted(cut):
+        child = tables[child_name]
+        fk = next(f for f in child.foreign_key_constraints if constraint_name(f) == edge_name)
         conn.execute(
-            update(child)
-            .where(key_condition(pk, entries[edge.child]))
-            .values({c.name: None for c in fk.columns})
+            update(child).where(key(child_name)).values({c.name: None for c in fk.columns})
         )
     for name in reversed(order.tables):
-        table = tables[name]
-        pk = next(iter(table.primary_key.columns))
-        result = conn.execute(delete(table).where(key_condition(pk, entries[name])))
+        result = conn.execute(delete(tables[name]).where(key(name)))
         report.deleted[name] = int(result.rowcount)
         if result.rowcount != entries[name].row_count:
             report.problems.append(

@@ -116,9 +116,9 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 
 def migrate_app(url: str, revision: str = "head") -> None:
-    """Run the reference ERP's own schema migrations (its env reads DATABASE_URL)."""
+    """Run the reference ERP's own schema migrations, on a plain engine as the app would."""
     config = Config(str(APP_INI))
-    engine = engine_for(url)
+    engine = create_engine(normalise_url(url))
     try:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
@@ -129,7 +129,7 @@ def migrate_app(url: str, revision: str = "head") -> None:
 
 def downgrade_app(url: str, revision: str) -> None:
     config = Config(str(APP_INI))
-    engine = engine_for(url)
+    engine = create_engine(normalise_url(url))
     try:
         with engine.begin() as conn:
             config.attributes["connection"] = conn

@@ -85,64 +85,99 @@ def _code(table: Table, column: Column[Any]) -> Generator:
     return lambda o, _h, _r: f"{prefix}-{o + 1:0{width}d}"[:length]
 
 
-def _text_for(table: Table, column: Column[Any], pools: Pools) -> Generator:
+def _email(pools: Pools, length: int | None) -> Generator:
+    """Unique (the ordinal is in it) and valid at any length of at least 13 characters."""
+
+    def pick(o: int, h: int, _r: Mapping[str, Any]) -> str:
+        local = f"{pools.pick('first_name', h)}.{pools.pick('last_name', h >> 16)}".lower()
+        local = re.sub(r"[^a-z.]", "", local)
+        tail = f".{o + 1}@example.com"
+        if length is not None:
+            local = local[: max(1, length - len(tail))]
+        return (local + tail)[: length or None]
+
+    return pick
+
+
+def _digits(length: int | None, template: str) -> Generator:
+    """A formatted number (``template`` of ``#``), or plain digits when the column is short."""
+    slots = template.count("#")
+    if length is not None and length < len(template):
+        slots = max(1, length)
+        template = "#" * slots
+
+    def pick(_o: int, h: int, _r: Mapping[str, Any]) -> str:
+        digits = f"{h % 10**slots:0{slots}d}"
+        out = iter(digits)
+        return "".join(next(out) if ch == "#" else ch for ch in template)
+
+    return pick
+
+
+def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generator, bool]:
+    """(generator, already unique) for a text column, from whole words of its name."""
     name = words(column.name)
+    tokens = set(name)
     last = name[-1] if name else ""
     length = _length(column)
 
     def pool(kind: str) -> Generator:
         return lambda _o, h, _r: pools.pick(kind, h)
 
-    if "email" in name:
-        return lambda o, h, _r: (
-            f"{pools.pick('first_name', h)}.{pools.pick('last_name', h >> 16)}.{o + 1}@example.com"
-        ).lower()
-    if {"phone", "mobile", "fax"} & set(name):
-        return lambda _o, h, _r: f"({200 + h % 800}) 555-{(h >> 12) % 10000:04d}"
-    if last in _CODE or "sku" in name:
-        return _code(table, column)
-    if "tax" in name:
-        return lambda _o, h, _r: f"{10 + h % 90}-{(h >> 8) % 10**7:07d}"
-    if "license" in name or "licence" in name:
-        return lambda _o, h, _r: f"LIC-{(h >> 4) % 10**8:08d}"
-    if "first" in name:
-        generator = pool("first_name")
-    elif "last" in name or "surname" in name:
-        generator = pool("last_name")
-    elif last == "name" and {
+    if "email" in tokens:
+        return _email(pools, length), True
+    if tokens & {"phone", "mobile", "fax", "telephone"}:
+        return _digits(length, "(2##) 555-####"), False
+    if tokens & {"postal", "zip", "postcode"}:
+        return _digits(length, "9####"), False
+    if "tax" in tokens:
+        return _digits(length, "##-#######"), False
+    if tokens & {"license", "licence"}:
+        return _fit(lambda _o, h, _r: f"LIC-{(h >> 4) % 10**8:08d}", length), False
+    if last in _CODE or "sku" in tokens:
+        return _code(table, column), True
+    if "first" in tokens:
+        return pool("first_name"), False
+    if "last" in tokens or "surname" in tokens:
+        return pool("last_name"), False
+    if last == "name" and tokens & {
         "business",
         "company",
         "vendor",
         "organisation",
         "organization",
         "supplier",
-    } & set(name):
-        generator = pool("company")
-    elif last == "name" and {"contact", "full", "person", "user", "customer"} & set(name):
-        generator = lambda _o, h, _r: (  # noqa: E731
-            f"{pools.pick('first_name', h)} {pools.pick('last_name', h >> 16)}"
-        )
-    elif "address" in name or "street" in name:
-        generator = pool("street_address")
-    elif "city" in name:
-        generator = pool("city")
-    elif "state" in name or "region" in name:
-        generator = pool("state_abbr") if (length or 99) <= 3 else pool("state")
-    elif "postal" in name or "zip" in name or "postcode" in name:
-        generator = lambda _o, h, _r: f"{10000 + h % 89999}"  # noqa: E731
-    elif "country" in name:
-        generator = values.constant("US")
-    elif "url" in name or "website" in name:
-        generator = lambda o, _h, _r: f"https://www.example.com/{o + 1}"  # noqa: E731
-    elif {"description", "notes", "note", "comment", "title", "body", "summary"} & set(name):
-        generator = pool("sentence")
-    elif last == "name":
-        generator = lambda _o, h, _r: (  # noqa: E731
-            f"{pools.pick('word', h).title()} {pools.pick('word', h >> 20).title()}"
-        )
-    else:
-        generator = pool("word")
-    if is_unique(column, table):
+    }:
+        return pool("company"), False
+    if last == "name" and tokens & {"contact", "full", "person", "user", "customer"}:
+        return (
+            lambda _o, h, _r: f"{pools.pick('first_name', h)} {pools.pick('last_name', h >> 16)}"
+        ), False
+    if tokens & {"address", "street"}:
+        return pool("street_address"), False
+    if "city" in tokens:
+        return pool("city"), False
+    if tokens & {"state", "region", "province"}:
+        return pool("state_abbr") if (length or 99) <= 3 else pool("state"), False
+    if "country" in tokens:
+        return values.constant("US"), False
+    if tokens & {"url", "website", "homepage"}:
+        return (lambda o, _h, _r: f"https://www.example.com/{o + 1}"), True
+    if tokens & {"description", "notes", "note", "comment", "title", "body", "summary"}:
+        return pool("sentence"), False
+    if last == "name":
+        return (
+            lambda _o, h, _r: (
+                f"{pools.pick('word', h).title()} {pools.pick('word', h >> 20).title()}"
+            )
+        ), False
+    return pool("word"), False
+
+
+def _text_for(table: Table, column: Column[Any], pools: Pools) -> Generator:
+    generator, unique = _text_rule(table, column, pools)
+    length = _length(column)
+    if is_unique(column, table) and not unique:
         return _unique_text(generator, length)
     return _fit(generator, length)
 
@@ -150,13 +185,15 @@ def _text_for(table: Table, column: Column[Any], pools: Pools) -> Generator:
 def _number_for(table: Table, column: Column[Any]) -> Generator:
     name = set(words(column.name))
     kind = column.type
-    if isinstance(kind, types.Numeric) and not isinstance(kind, types.Float):
-        scale = kind.scale if kind.scale is not None else 2
-        precision = kind.precision or 12
-        ceiling = min(10 ** (precision - scale) - 1, 5000 if name & _MONEY else 100)
-        return values.decimals(Decimal(1).scaleb(-scale), ceiling, scale)
     if isinstance(kind, types.Float):
         return lambda _o, h, _r: round(1 + (h % 10**6) / 1000, 3)
+    if isinstance(kind, types.Numeric):
+        scale = kind.scale if kind.scale is not None else 2
+        precision = kind.precision or 12
+        smallest = Decimal(1).scaleb(-scale)
+        largest = Decimal(10) ** (precision - scale) - smallest
+        ceiling = min(largest, Decimal(5000 if name & _MONEY else 100))
+        return values.decimals(smallest, max(ceiling, smallest), scale)
     if is_unique(column, table):
         return lambda o, _h, _r: o + 1
     if name & _QUANTITY:
@@ -185,7 +222,7 @@ def infer(table: Table, column: Column[Any], pools: Pools) -> Generator:
         return lambda o, _h, _r: {"n": o}
     if isinstance(kind, types.LargeBinary):
         return lambda _o, h, _r: h.to_bytes(8, "big")
-    if isinstance(kind, types.Integer | types.Numeric):
+    if isinstance(kind, types.Integer | types.Numeric | types.Float):
         return _number_for(table, column)
     if isinstance(kind, types.String):
         return _text_for(table, column, pools)

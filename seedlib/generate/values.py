@@ -8,6 +8,7 @@ Seed revisions use these constructors to override what inference chose.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeAlias
@@ -32,9 +33,11 @@ def choice(values: Sequence[Any]) -> Generator:
 
 
 def weighted(weights: Mapping[Any, float]) -> Generator:
-    """One of the keys of ``weights``, in proportion to its weight."""
-    items = list(weights.items())
-    total = float(sum(w for _, w in items))
+    """One of the keys of ``weights``, in proportion to its weight (zero weights never)."""
+    items = [(value, float(w)) for value, w in weights.items() if w > 0]
+    if not items:
+        raise ValueError("weighted() needs at least one positive weight")
+    total = sum(w for _, w in items)
     bounds: list[tuple[float, Any]] = []
     acc = 0.0
     for value, weight in items:
@@ -65,8 +68,11 @@ def integers(low: int, high: int) -> Generator:
 def decimals(low: float | str | Decimal, high: float | str | Decimal, scale: int = 2) -> Generator:
     """A decimal in ``[low, high]`` with ``scale`` digits after the point."""
     factor = 10**scale
-    lo = int(Decimal(str(low)) * factor)
-    span = int(Decimal(str(high)) * factor) - lo + 1
+    lo = math.ceil(Decimal(str(low)) * factor)
+    hi = math.floor(Decimal(str(high)) * factor)
+    if hi < lo:
+        raise ValueError(f"no decimal with {scale} digits lies in [{low}, {high}]")
+    span = hi - lo + 1
     quantum = Decimal(1).scaleb(-scale)
     return lambda _o, h, _r: (Decimal(lo + h % span) / factor).quantize(quantum)
 

@@ -1,0 +1,153 @@
+"""The ledger: key ranges, and a record/read/forget round trip on real databases."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection, Engine
+
+from seedlib.db import engine_for
+from seedlib.track.ledger import (
+    Entry,
+    bookkeeping,
+    bookkeeping_exists,
+    counts_by_revision,
+    ensure_bookkeeping,
+    entries,
+    forget,
+    iter_keys,
+    record,
+    to_ranges,
+)
+
+# --- to_ranges --------------------------------------------------------------------------------
+
+
+def test_to_ranges_examples() -> None:
+    assert to_ranges([]) == []
+    assert to_ranges([5]) == [(5, 5)]
+    assert to_ranges([3, 1, 2, 2, 7, 8, 10]) == [(1, 3), (7, 8), (10, 10)]
+    assert to_ranges(range(-2, 3)) == [(-2, 2)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-(2**40), 2**40) | st.integers(-50, 50), max_size=200))
+def test_to_ranges_cover_exactly_the_keys(keys: list[int]) -> None:
+    ranges = to_ranges(keys)
+    covered = [k for first, last in ranges for k in range(first, last + 1)]
+    assert sorted(covered) == sorted(set(keys))  # exact cover, no key twice
+    assert all(first <= last for first, last in ranges)
+    for (_, last), (first, _) in itertools.pairwise(ranges):
+        assert last + 1 < first  # sorted, non-overlapping and non-adjacent
+
+
+# --- round trip on a real database ------------------------------------------------------------
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = engine_for(db_url)
+    with eng.begin() as conn:
+        ensure_bookkeeping(conn)
+    yield eng
+    eng.dispose()
+
+
+def test_ensure_bookkeeping_is_idempotent_and_named_per_dialect(engine: Engine) -> None:
+    with engine.begin() as conn:
+        books = ensure_bookkeeping(conn)  # second call: no error
+        assert bookkeeping_exists(conn)
+    tables = set(inspect(engine).get_table_names(schema=books.schema))
+    if engine.dialect.name == "postgresql":
+        assert books.schema == "seedlib"
+        assert {"ledger", "runs"} <= tables
+    else:
+        assert books.schema is None
+        assert {"seedlib_ledger", "seedlib_runs"} <= tables
+
+
+def test_empty_database_has_no_entries(tmp_path: Path) -> None:
+    eng = engine_for(f"sqlite:///{tmp_path}/empty.sqlite3")
+    try:
+        with eng.connect() as conn:
+            assert not bookkeeping_exists(conn)
+            assert entries(conn, "abc") == []
+            assert counts_by_revision(conn) == {}
+    finally:
+        eng.dispose()
+
+
+def put(conn: Connection, revision: str, table: str, columns: list[str], **keys: Any) -> int:
+    return record(
+        conn, revision=revision, run_id=f"run-{revision}", table=table, key_columns=columns, **keys
+    )
+
+
+def test_record_entries_counts_forget_round_trip(engine: Engine) -> None:
+    with engine.begin() as conn:
+        assert put(conn, "rev1", "clients", ["id"], int_keys=[1, 2, 3, 10, 11, 2**40]) == 6
+        # A second chunk for the same table, recorded later.
+        assert put(conn, "rev1", "clients", ["id"], int_keys=[5, 4]) == 2
+        composite = [(1, "A-1"), (1, "B-2"), (2, "caf\u00e9")]
+        assert put(conn, "rev1", "order_lines", ["order_id", "code"], other_keys=composite) == 3
+        assert put(conn, "rev2", "clients", ["id"], int_keys=range(100, 150)) == 50
+        assert put(conn, "rev2", "tags", ["slug"], other_keys=[("red",), ("blue",)]) == 2
+        assert put(conn, "rev3", "x", ["id"]) == 0
+
+    with engine.connect() as conn:
+        got = entries(conn, "rev1")
+        assert [e.table for e in got] == ["clients", "order_lines"]
+        clients, lines = got
+        assert clients.key_columns == ("id",)
+        assert clients.keys == ()
+        assert list(clients.ranges) == sorted(clients.ranges)
+        assert clients.row_count == 8
+        assert sorted(iter_keys(clients)) == [1, 2, 3, 4, 5, 10, 11, 2**40]
+        assert lines.key_columns == ("order_id", "code")
+        assert lines.ranges == ()
+        assert lines.keys == ((1, "A-1"), (1, "B-2"), (2, "caf\u00e9"))
+        assert lines.row_count == 3
+        assert entries(conn, "rev3") == []
+        assert counts_by_revision(conn) == {
+            "rev1": {"clients": 8, "order_lines": 3},
+            "rev2": {"clients": 50, "tags": 2},
+        }
+
+    with engine.begin() as conn:
+        forget(conn, "rev1")
+    with engine.connect() as conn:
+        assert entries(conn, "rev1") == []
+        assert [e.table for e in entries(conn, "rev2")] == ["clients", "tags"]
+        assert counts_by_revision(conn) == {"rev2": {"clients": 50, "tags": 2}}
+
+
+def test_record_rolls_back_with_its_transaction(engine: Engine) -> None:
+    def failing_revision() -> None:
+        with engine.begin() as conn:
+            put(conn, "r", "t", ["id"], int_keys=[1])
+            raise RuntimeError("revision failed")
+
+    with pytest.raises(RuntimeError):
+        failing_revision()
+    with engine.connect() as conn:
+        assert entries(conn, "r") == []
+
+
+def test_entry_sample_shows_ranges_then_keys() -> None:
+    entry = Entry("t", ("id",), ((1, 1), (3, 9)), (("a", 1), ("b", 2)))
+    assert entry.sample() == ["1", "3-9", "a,1", "b,2"]
+    assert entry.sample(limit=3) == ["1", "3-9", "a,1"]
+    assert entry.row_count == 10
+
+
+def test_bookkeeping_is_schema_qualified_only_on_postgresql() -> None:
+    assert bookkeeping("postgresql").ledger.fullname == "seedlib.ledger"
+    assert bookkeeping("sqlite").ledger.fullname == "seedlib_ledger"
+    assert bookkeeping("mysql").runs.fullname == "seedlib_runs"
