@@ -10,10 +10,15 @@ from sqlalchemy.pool import NullPool
 
 
 def normalise_url(url: str | URL) -> URL:
-    """Use psycopg 3 for a bare ``postgresql://`` URL (psycopg2 is not a dependency)."""
+    """Pick the drivers seedlib ships: psycopg 3 for ``postgresql://``, PyMySQL for
+    ``mysql://``/``mariadb://`` (with ``utf8mb4`` unless a charset is given)."""
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.drivername in ("mysql", "mariadb"):
+        parsed = parsed.set(drivername=f"{parsed.drivername}+pymysql")
+    if parsed.get_backend_name() in ("mysql", "mariadb") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return parsed
 
 
@@ -24,6 +29,9 @@ def engine_for(url: str | URL) -> Engine:
     start of a seed revision cannot be taken by another writer before the rows land.
     """
     parsed = normalise_url(url)
+    if parsed.get_backend_name() in ("mysql", "mariadb") and parsed.get_driver_name() == "pymysql":
+        # Allows LOAD DATA LOCAL INFILE of seedlib's own temporary files (see load/mysql.py).
+        return create_engine(parsed, poolclass=NullPool, connect_args={"local_infile": True})
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, poolclass=NullPool)
     engine = create_engine(parsed, poolclass=NullPool)

@@ -2,6 +2,8 @@
 
 PostgreSQL uses a session-level ``pg_try_advisory_lock`` on its own autocommit connection, so the
 lock dies with that connection (crash, ``kill -9``, lost network) and never leaks into a pool.
+MySQL and MariaDB use ``GET_LOCK`` the same way, on one dedicated connection, released with
+``RELEASE_LOCK``.
 SQLite uses ``flock`` on a file beside the database; the kernel drops it when the process dies,
 so a stale lock cannot outlive its holder.
 """
@@ -42,14 +44,14 @@ class Holder:
     detail: str = ""
 
     def describe(self) -> str:
-        parts = [f"pid {self.pid}" if self.pid is not None else "unknown pid"]
+        parts = [f"pid {self.pid}"] if self.pid is not None else []
         if self.host:
             parts.append(f"on {self.host}")
         if self.since:
             parts.append(f"since {self.since}")
         if self.detail:
             parts.append(f"({self.detail})")
-        return " ".join(parts)
+        return " ".join(parts) or "unknown holder"
 
     def as_dict(self) -> dict[str, Any]:
         return {"pid": self.pid, "host": self.host, "since": self.since, "detail": self.detail}
@@ -88,6 +90,8 @@ def database_lock(engine: Engine, timeout: float) -> Iterator[Holder]:
         manager = _postgres_lock(engine, timeout)
     elif backend == "sqlite":
         manager = _sqlite_lock(engine, timeout)
+    elif backend in ("mysql", "mariadb"):
+        manager = _mysql_lock(engine, timeout)
     else:
         raise ConfigurationError(f"seedlib has no advisory lock for {backend!r} databases yet")
     with manager as holder:
@@ -145,6 +149,73 @@ def _postgres_holder(conn: Connection) -> Holder:
     host = fields.get("host") or (str(row.client_addr) if row.client_addr else "local socket")
     since = row.backend_start.isoformat(timespec="seconds") if row.backend_start else None
     return Holder(pid=pid, host=host, since=since, detail=f"server backend {row.pid}")
+
+
+def mysql_lock_name(engine: Engine) -> str:
+    """``GET_LOCK`` names are server-wide: one per database, at most 64 characters."""
+    return f"seedlib:{engine.url.database or ''}"[:64]
+
+
+#: Who holds the lock, by server connection id: GET_LOCK itself only knows the connection.
+MYSQL_HOLDERS = "seedlib_lock_holders"
+
+
+@contextlib.contextmanager
+def _mysql_lock(engine: Engine, timeout: float) -> Iterator[Holder]:
+    me = _me()
+    name = mysql_lock_name(engine)
+    conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        # GET_LOCK waits on the server for whole seconds; 0 fails at once.
+        got = conn.execute(text("SELECT GET_LOCK(:n, :t)"), {"n": name, "t": round(timeout)})
+        if got.scalar() != 1:
+            holder = _mysql_holder(conn, name)
+            raise LockBusy(
+                f"another seeding run holds the lock on this database: {holder.describe()}; "
+                "wait for it to finish or raise --lock-timeout",
+                holder.as_dict(),
+            )
+        try:
+            conn.execute(
+                text(
+                    f"CREATE TABLE IF NOT EXISTS {MYSQL_HOLDERS} (connection_id BIGINT PRIMARY "
+                    "KEY, pid BIGINT, host VARCHAR(255), since VARCHAR(40))"
+                )
+            )
+            conn.execute(
+                text(f"REPLACE INTO {MYSQL_HOLDERS} VALUES (CONNECTION_ID(), :p, :h, :s)"),
+                {"p": me.pid, "h": me.host, "s": me.since},
+            )
+            yield me
+        finally:
+            with contextlib.suppress(Exception):
+                conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
+    finally:
+        conn.close()
+
+
+def _mysql_holder(conn: Connection, name: str) -> Holder:
+    holder_id = conn.execute(text("SELECT IS_USED_LOCK(:n)"), {"n": name}).scalar()
+    if holder_id is None:
+        return Holder(pid=None, host=None, since=None, detail="holder already gone")
+    detail = f"server connection {holder_id}"
+    with contextlib.suppress(Exception):  # the table appears right after the first lock
+        row = conn.execute(
+            text(f"SELECT pid, host, since FROM {MYSQL_HOLDERS} WHERE connection_id = :i"),
+            {"i": holder_id},
+        ).first()
+        if row is not None:
+            return Holder(pid=row.pid, host=row.host, since=row.since, detail=detail)
+    row = conn.execute(
+        text("SELECT HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :i"),
+        {"i": holder_id},
+    ).first()
+    if row is None:
+        return Holder(pid=None, host=None, since=None, detail=detail)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=int(row.TIME or 0))
+    return Holder(
+        pid=None, host=str(row.HOST), since=since.isoformat(timespec="seconds"), detail=detail
+    )
 
 
 def sqlite_lock_path(engine: Engine) -> Path | None:

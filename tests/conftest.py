@@ -2,8 +2,8 @@
 
 SQLite needs nothing. PostgreSQL comes from ``SEEDLIB_TEST_POSTGRES_URL`` (a URL of any database
 on the server; each test creates and drops its own), else from testcontainers when Docker runs,
-else its tests are skipped — unless ``SEEDLIB_REQUIRE_SERVERS=1`` (CI), which turns a missing
-server into a failure.
+MariaDB/MySQL from ``SEEDLIB_TEST_MYSQL_URL``; a missing server skips its tests — unless
+``SEEDLIB_REQUIRE_SERVERS=1`` (CI), which turns a missing server into a failure.
 """
 
 from __future__ import annotations
@@ -99,7 +99,43 @@ def other_db_url(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) ->
     if db_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'other.sqlite3'}"
         return
+    if db_url.startswith("mysql"):
+        with _mysql_database(request.getfixturevalue("mysql_server")) as url:
+            yield url
+        return
     with _postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def mysql_server() -> str:
+    """A URL on a MariaDB/MySQL server where tests may create databases."""
+    url = os.environ.get("SEEDLIB_TEST_MYSQL_URL")
+    if url:
+        return str(normalise_url(url).render_as_string(hide_password=False))
+    if REQUIRE_SERVERS:
+        pytest.fail("SEEDLIB_REQUIRE_SERVERS=1 but no MariaDB/MySQL: set SEEDLIB_TEST_MYSQL_URL")
+    pytest.skip("no MariaDB/MySQL server (set SEEDLIB_TEST_MYSQL_URL)")
+
+
+@contextmanager
+def _mysql_database(server: str) -> Iterator[str]:
+    name = f"seedlib_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+
+
+@pytest.fixture
+def mysql_url(mysql_server: str) -> Iterator[str]:
+    """A fresh, uniquely named MariaDB/MySQL database, dropped afterwards."""
+    with _mysql_database(mysql_server) as url:
         yield url
 
 
@@ -108,11 +144,10 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'seedlib-test.sqlite3'}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
 def db_url(request: pytest.FixtureRequest) -> str:
     """An empty database of each kind."""
-    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
-    return str(request.getfixturevalue(fixture))
+    return str(request.getfixturevalue(f"{request.param.replace('postgresql', 'postgres')}_url"))
 
 
 def migrate_app(url: str, revision: str = "head") -> None:

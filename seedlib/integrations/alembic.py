@@ -14,7 +14,14 @@ if TYPE_CHECKING:
 SEEDLIB_SCHEMA = "seedlib"
 #: Names of seedlib's bookkeeping tables where the database has no schemas (SQLite, MySQL).
 SEEDLIB_TABLES = frozenset(
-    {"alembic_seed_version", "seedlib_ledger", "seedlib_runs", "seedlib_progress", "seedlib_audit"}
+    {
+        "alembic_seed_version",
+        "seedlib_ledger",
+        "seedlib_runs",
+        "seedlib_progress",
+        "seedlib_audit",
+        "seedlib_lock_holders",
+    }
 )
 
 

@@ -25,6 +25,11 @@ def write_rows(
 
         copy_rows(conn, table, columns, rows)
         return
+    if conn.dialect.name in ("mysql", "mariadb") and conn.dialect.driver == "pymysql":
+        from seedlib.load.mysql import load_rows
+
+        load_rows(conn, table, columns, rows)
+        return
     from seedlib.load.generic import insert_rows
 
     insert_rows(conn, table, columns, rows)

@@ -34,4 +34,15 @@ def allocate_keys(conn: Connection, table: Table, column: Column[int], count: in
                 ).scalars()
             )
     start = int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one()) + 1
+    if conn.dialect.name in ("mysql", "mariadb"):
+        # Start past the AUTO_INCREMENT counter too, so keys the server already handed out
+        # (to rows since deleted or not yet committed) are never reused.
+        counter = conn.execute(
+            text(
+                "SELECT AUTO_INCREMENT FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t"
+            ),
+            {"t": table.name},
+        ).scalar()
+        start = max(start, int(counter or 0))
     return list(range(start, start + count))

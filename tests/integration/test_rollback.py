@@ -26,8 +26,8 @@ def test_rows_referencing_seeds_block_rollback_whatever_on_delete(
     # A table the application added outside the models, pointing at seeded clients.
     execute(
         url,
-        "CREATE TABLE app_notes (id INTEGER PRIMARY KEY, client_id INTEGER"
-        f" REFERENCES clients (id) ON DELETE {action}, body VARCHAR(50))",
+        "CREATE TABLE app_notes (id INTEGER PRIMARY KEY, client_id INTEGER, body VARCHAR(50),"
+        f" FOREIGN KEY (client_id) REFERENCES clients (id) ON DELETE {action})",
         "INSERT INTO app_notes (id, client_id, body) SELECT 1, min(id), 'keep me' FROM clients",
     )
     before = table_counts(url, [*TERP_TABLES, "app_notes"])
@@ -104,14 +104,18 @@ def test_rows_whose_natural_key_exists_are_skipped_not_duplicated(seedctl: Seedc
 
 
 @pytest.mark.slow
-def test_application_writes_during_a_seed_survive_rollback(postgres_url: str) -> None:
+@pytest.mark.parametrize("server", ["postgres_url", "mysql_url"])
+def test_application_writes_during_a_seed_survive_rollback(
+    server: str, request: pytest.FixtureRequest
+) -> None:
     from tests.conftest import migrate_app
 
-    migrate_app(postgres_url)
+    url = str(request.getfixturevalue(server))
+    migrate_app(url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDLIB_")}
     env["SEEDLIB_CHUNK_ROWS"] = "100"
     process = subprocess.Popen(
-        seedctl_argv("upgrade", "--database-url", postgres_url),
+        seedctl_argv("upgrade", "--database-url", url),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -125,16 +129,16 @@ def test_application_writes_during_a_seed_survive_rollback(postgres_url: str) ->
                 process.send_signal(signal.SIGSTOP)
                 break
         # The seed holds its transaction open; the application keeps working meanwhile.
-        execute(postgres_url, *(APP_CLIENT.format(code=f"APP{i:04d}") for i in range(5)))
+        execute(url, *(APP_CLIENT.format(code=f"APP{i:04d}") for i in range(5)))
         process.send_signal(signal.SIGCONT)
         assert process.wait(timeout=120) == 0
     finally:
         process.kill()
         process.wait()
-    app_rows: list[Any] = rows(postgres_url, "SELECT * FROM clients WHERE client_code LIKE 'APP%'")
+    app_rows: list[Any] = rows(url, "SELECT * FROM clients WHERE client_code LIKE 'APP%'")
     assert len(app_rows) == 5
-    assert Seedctl(postgres_url)("downgrade", "base", "--yes").exit_code == 0
-    assert rows(postgres_url, "SELECT * FROM clients ORDER BY id") == sorted(app_rows)
+    assert Seedctl(url)("downgrade", "base", "--yes").exit_code == 0
+    assert rows(url, "SELECT * FROM clients ORDER BY id") == sorted(app_rows)
 
 
 def test_schema_changed_under_seeded_data(seedctl: Seedctl) -> None:

@@ -154,7 +154,8 @@ def test_lock_held_by_another_process_names_that_process_and_dies_with_it(
 def test_holder_describe() -> None:
     holder = Holder(pid=42, host="build-1", since="2024-01-01T00:00:00+00:00", detail="x")
     assert holder.describe() == "pid 42 on build-1 since 2024-01-01T00:00:00+00:00 (x)"
-    assert Holder(None, None, None).describe() == "unknown pid"
+    assert Holder(None, None, None).describe() == "unknown holder"
+    assert Holder(None, "db-host", None).describe() == "on db-host"
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
@@ -189,3 +190,33 @@ def test_postgres_lock_is_released_when_the_block_raises(postgres_url: str) -> N
             pass
     finally:
         engine.dispose()
+
+
+def test_mysql_second_lock_is_busy_and_names_the_holder(mysql_url: str) -> None:
+    first, second = engine_for(mysql_url), engine_for(mysql_url)
+    try:
+        with database_lock(first, timeout=0) as me:
+            with pytest.raises(LockBusy) as info, database_lock(second, timeout=0):
+                pytest.fail("took a lock that is already held")
+            holder = info.value.holder
+            assert holder["pid"] == os.getpid() == me.pid
+            assert holder["host"] == socket.gethostname()
+            assert f"pid {os.getpid()}" in str(info.value)
+        with database_lock(second, timeout=0) as again:
+            assert again.pid == os.getpid()
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_mysql_locks_are_per_database(mysql_url: str, mysql_server: str) -> None:
+    from tests.conftest import _mysql_database
+
+    with _mysql_database(mysql_server) as other:
+        one, two = engine_for(mysql_url), engine_for(other)
+        try:
+            with database_lock(one, timeout=0), database_lock(two, timeout=0):
+                pass
+        finally:
+            one.dispose()
+            two.dispose()
