@@ -21,6 +21,7 @@ from seedlib.exceptions import ConfigurationError, Refused
 from seedlib.plan.spec import build_plan
 from seedlib.rollback import RollbackReport, preview
 from seedlib.runtime import (
+    OWNED,
     STATE,
     RevisionResult,
     RunState,
@@ -125,10 +126,12 @@ def _revisions_base_first(project: Project) -> list[Script]:
 
 def _run(project: Project, state: RunState, fn: Callable[[], None]) -> None:
     project.config.attributes[STATE] = state
+    project.config.attributes[OWNED] = True
     try:
         fn()
     finally:
         project.config.attributes.pop(STATE, None)
+        project.config.attributes.pop(OWNED, None)
 
 
 def upgrade(

@@ -95,8 +95,8 @@ def database_lock(engine: Engine, timeout: float) -> Iterator[Holder]:
     else:
         raise ConfigurationError(f"seedlib has no advisory lock for {backend!r} databases yet")
     with manager as holder:
-        log.info("lock_acquired", **holder.as_dict())
         try:
+            log.info("lock_acquired", **holder.as_dict())
             yield holder
         finally:
             log.info("lock_released")

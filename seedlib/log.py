@@ -13,6 +13,10 @@ import structlog
 
 LogFormat = Literal["json", "console"]
 _configured: LogFormat | None = None
+#: Stack traces as data, without local variables: locals can hold passwords and masking keys.
+_TRACEBACKS = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+)
 
 
 class _StderrLoggerFactory:
@@ -43,7 +47,7 @@ def configure(fmt: LogFormat | None = None, *, level: int = logging.INFO) -> Log
     renderer: Any
     if chosen == "json":
         renderer = structlog.processors.JSONRenderer(sort_keys=False, default=str)
-        exc: Any = structlog.processors.dict_tracebacks
+        exc: Any = _TRACEBACKS
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
         exc = structlog.dev.set_exc_info
@@ -60,8 +64,35 @@ def configure(fmt: LogFormat | None = None, *, level: int = logging.INFO) -> Log
         logger_factory=_StderrLoggerFactory(),
         cache_logger_on_first_use=False,
     )
+    _route_stdlib_logging(renderer, level)
     _configured = chosen
     return chosen
+
+
+def _route_stdlib_logging(renderer: Any, level: int) -> None:
+    """Send warnings of libraries that use ``logging`` (SQLAlchemy's pool, Alembic) through the
+    same renderer, so stderr stays one event per line."""
+    formatter = structlog.stdlib.ProcessorFormatter(
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _TRACEBACKS
+            if isinstance(renderer, structlog.processors.JSONRenderer)
+            else structlog.dev.set_exc_info,
+            renderer,
+        ],
+        foreign_pre_chain=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.stdlib.ExtraAdder(),
+        ],
+    )
+    handler = logging.StreamHandler(_Stderr())
+    handler.setFormatter(formatter)
+    handler.set_name("seedlib")
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if h.get_name() != "seedlib"] + [handler]
+    root.setLevel(max(level, logging.WARNING))
 
 
 def is_configured() -> bool:

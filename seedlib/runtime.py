@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import signal
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -41,12 +42,19 @@ if TYPE_CHECKING:
     from seedlib.project import Project
 
 STATE = "seedlib.state"
+#: Set by seedctl: it reports errors itself.
+OWNED = "seedlib.owned"
 
 
 class Interrupted(SeedError):
     """The run was stopped by Ctrl-C or SIGTERM; the current revision was rolled back."""
 
     exit_code = 130
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C: database drivers cancel the running statement on a
+    ``KeyboardInterrupt`` and SQLAlchemy discards the connection instead of wrapping it."""
 
 
 @dataclass
@@ -120,7 +128,7 @@ def signals_raise() -> Iterator[None]:
     """Turn SIGTERM into an exception so locks and transactions unwind as on Ctrl-C."""
 
     def on_term(signum: int, _frame: Any) -> None:
-        raise Interrupted(f"stopped by signal {signum}; the running revision was rolled back")
+        raise Terminated(signum)
 
     try:
         previous = signal.signal(signal.SIGTERM, on_term)
@@ -201,12 +209,23 @@ def run_environment(context: EnvironmentContext) -> None:
                 for r in state.results
             ],
         )
-    except KeyboardInterrupt:
-        logger.error("run_interrupted")
-        raise Interrupted("interrupted; the running revision was rolled back") from None
+    except KeyboardInterrupt as exc:
+        how = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
+        logger.error("run_interrupted", signal=how)
+        failure: SeedError = Interrupted(
+            f"stopped by {how}; the running revision was rolled back, run again to continue"
+        )
     except SeedError as exc:
         logger.error("run_failed", error=str(exc), error_type=type(exc).__name__)
-        raise
+        failure = exc
+    else:
+        return
+    if getattr(config, "cmd_opts", None) is not None and not config.attributes.get(OWNED):
+        # Plain `alembic` on the command line: one readable line and the documented exit code,
+        # instead of a traceback.
+        print(f"seedlib: error: {failure}", file=sys.stderr)
+        raise SystemExit(failure.exit_code)
+    raise failure
 
 
 def _migrate(context: EnvironmentContext, state: RunState, conn: Connection) -> None:
