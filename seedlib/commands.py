@@ -228,7 +228,7 @@ def ledger_mismatches(conn: Connection, revisions: list[str]) -> list[str]:
     """Where the database no longer holds what the ledger says the seeds inserted."""
     from sqlalchemy import func, select
 
-    from seedlib.engine import key_condition, reflect
+    from seedlib.engine import reflect
 
     live = reflect(conn)
     found: list[str] = []
@@ -238,13 +238,13 @@ def ledger_mismatches(conn: Connection, revisions: list[str]) -> list[str]:
             if table is None:
                 found.append(f"{revision}: table {entry.table} no longer exists")
                 continue
-            missing_columns = [c for c in entry.key_columns if c not in table.c]
+            missing_columns = [c for c in entry.columns if c not in table.c]
             if missing_columns:
                 found.append(
                     f"{revision}: {entry.table} lost key column(s) {', '.join(missing_columns)}"
                 )
                 continue
-            condition = key_condition(table.c[entry.key_columns[0]], entry)
+            condition = ledger.match(table, entry)
             present = conn.execute(select(func.count()).select_from(table).where(condition))
             count = int(present.scalar_one())
             if count != entry.row_count:

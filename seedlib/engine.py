@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, exists, false, func, not_, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, not_, select, true, tuple_, update
 
 from seedlib.exceptions import ConfigurationError, DataError, Refused
 from seedlib.generate.infer import infer, is_unique
@@ -27,7 +27,7 @@ from seedlib.track import ledger
 from seedlib.track import progress as progress_store
 
 if TYPE_CHECKING:
-    from sqlalchemy import Column, ColumnElement, MetaData, Table
+    from sqlalchemy import Column, MetaData, Table
     from sqlalchemy.engine import Connection
     from sqlalchemy.schema import ForeignKeyConstraint
 
@@ -75,12 +75,40 @@ def row_hash(values: Sequence[Any]) -> int:
     return int.from_bytes(digest, "big")
 
 
+@dataclass(frozen=True)
+class KeyShape:
+    """How rows of a table are identified in the ledger.
+
+    A single-column primary key is chosen before generation (``reserved``: taken from the
+    sequence or above the maximum for integers, generated otherwise). A composite key is generated
+    like other columns and de-duplicated. A table without a primary key is ledgered by value.
+    """
+
+    columns: tuple[str, ...]
+    integer: bool
+
+    @property
+    def reserved(self) -> bool:
+        return len(self.columns) == 1
+
+    @property
+    def by_value(self) -> bool:
+        return not self.columns
+
+
+def key_shape(table: Table) -> KeyShape:
+    columns = list(table.primary_key.columns)
+    integer = len(columns) == 1 and _is_int(columns[0])
+    return KeyShape(tuple(c.name for c in columns), integer)
+
+
 def _single_pk(table: Table) -> Column[Any]:
     columns = list(table.primary_key.columns)
     if len(columns) != 1:
         raise ConfigurationError(
-            f"table {table.fullname} has {'no' if not columns else 'a composite'} primary key; "
-            "seedlib seeds tables with a single-column primary key"
+            f"table {table.fullname} has {'no' if not columns else 'a composite'} primary key, "
+            "so its rows cannot be updated after loading; make the cycle's edge a column of a "
+            "table with a single-column key"
         )
     return columns[0]
 
@@ -124,18 +152,24 @@ class _Seeding:
     # -- foreign keys ---------------------------------------------------------------------
     def parent_keys(self, fk: ForeignKeyConstraint) -> list[Any]:
         parent = fk.referred_table
-        if parent.fullname in self.inserted:
-            return self.inserted[parent.fullname]
-        if parent.fullname in self.keys:  # a deferred edge to a table not loaded yet
-            return self.keys[parent.fullname]
-        if parent.fullname not in self.existing:
-            column = fk.elements[0].column
-            self.existing[parent.fullname] = list(
+        column = fk.elements[0].column
+        if key_shape(parent).columns == (column.name,):
+            if parent.fullname in self.inserted:
+                return self.inserted[parent.fullname]
+            if parent.fullname in self.keys:  # a deferred edge to a table not loaded yet
+                return self.keys[parent.fullname]
+        # Rows already in the database (parents are loaded before their children).
+        cache_key = f"{parent.fullname}.{column.name}"
+        if cache_key not in self.existing:
+            self.existing[cache_key] = list(
                 self.conn.execute(
-                    select(column).order_by(column).limit(EXISTING_PARENT_KEYS)
+                    select(column)
+                    .where(column.isnot(None))
+                    .order_by(column)
+                    .limit(EXISTING_PARENT_KEYS)
                 ).scalars()
             )
-        return self.existing[parent.fullname]
+        return self.existing[cache_key]
 
     def fk_generator(self, table: Table, fk: ForeignKeyConstraint, count: int) -> Generator:
         if len(fk.columns) != 1:
@@ -183,8 +217,9 @@ class _Seeding:
             if len(fk.columns) == 1
         }
         out: list[tuple[str, Generator | None]] = []
+        reserved = key_shape(table).reserved
         for column in table.columns:
-            if column.primary_key:
+            if column.primary_key and reserved:
                 continue
             if column.name in deferred:
                 out.append((column.name, None))
@@ -201,6 +236,8 @@ class _Seeding:
 
     def reserve(self, table: Table) -> None:
         """Keys for ``table``: saved by an interrupted run, or newly allocated."""
+        if not key_shape(table).reserved:
+            return
         name = table.fullname
         pk = _single_pk(table)
         count = self.plan.counts[name]
@@ -215,7 +252,7 @@ class _Seeding:
             self.keys[name] = allocate_keys(self.conn, table, pk, count)
 
     def save(self, name: str, done: int, content_sum: int) -> None:
-        keys = self.keys[name]
+        keys = self.keys.get(name, [])
         progress_store.save(
             self.conn,
             self.revision,
@@ -237,61 +274,52 @@ class _Seeding:
     def seed_table(self, table: Table, deferred: set[str], log: Any) -> TableReport:
         started = time.perf_counter()
         name = table.fullname
-        pk = _single_pk(table)
-        keys = self.keys[name]
-        total = len(keys)
+        shape = key_shape(table)
+        keys = self.keys.get(name, [])
+        total = self.plan.counts[name]
         saved = self.saved.get(name)
         start = saved.done if saved is not None else 0
         content_sum = saved.content_sum if saved is not None else 0
-        entry = {e.table: e for e in ledger.entries(self.conn, self.revision)}.get(name)
-        done_keys = set(ledger.iter_keys(entry)) | {k[0] for k in entry.keys} if entry else set()
-        skipped = {k for k in keys[:start] if k not in done_keys}
+        skipped: set[Any] = set()
+        if shape.reserved and start:
+            entry = {e.table: e for e in ledger.entries(self.conn, self.revision)}.get(name)
+            landed = set(ledger.iter_keys(entry)) | {k[0] for k in entry.keys} if entry else set()
+            skipped = {k for k in keys[:start] if k not in landed}
         gens = self.generators(table, deferred)
         bases = [stable_hash(self.settings.seed, name, column) for column, _ in gens]
-        columns = [pk.name] + [column for column, _ in gens]
+        columns = list(shape.columns[:1] if shape.reserved else ()) + [c for c, _ in gens]
+        key_at = [columns.index(c) for c in shape.columns] or list(range(len(columns)))
         self_refs = [
             (columns.index(fk.elements[0].parent.name), bool(fk.elements[0].parent.nullable))
             for fk in table.foreign_key_constraints
             if fk.referred_table is table
             and len(fk.elements) == 1
+            and shape.reserved
             and fk.elements[0].parent.name in columns
         ]
-        naturals = [(columns.index(c.name), c) for c in _natural_keys(table) if c.name in columns]
+        checks = [(columns.index(c.name), c) for c in _natural_keys(table) if c.name in columns]
+        seen: set[tuple[Any, ...]] | None = None if shape.reserved or shape.by_value else set()
         batch_rows = max(1, min(BATCH_ROWS, self.chunk_rows))
+        loaded = 0
         for first in range(start, total, batch_rows):
             batch: list[list[Any]] = []
             for ordinal in range(first, min(first + batch_rows, total)):
-                row: dict[str, Any] = {pk.name: keys[ordinal]}
+                row: dict[str, Any] = {shape.columns[0]: keys[ordinal]} if shape.reserved else {}
                 for (column, gen), base in zip(gens, bases, strict=True):
                     row[column] = None if gen is None else gen(ordinal, cell(base, ordinal), row)
                 batch.append([row[c] for c in columns])
-            rows = self.drop_existing(table, batch, naturals, skipped, first, log)
+            rows = self.drop_existing(table, batch, checks, skipped, first, log)
+            if seen is not None:
+                rows = self.drop_duplicate_keys(table, rows, key_at, seen, log)
             for position, nullable in self_refs:
                 for values in rows:
                     if values[position] in skipped:
                         values[position] = None if nullable else values[0]
             write_rows(self.conn, table, columns, rows)
+            loaded += len(rows)
             for values in rows:
                 content_sum = (content_sum + row_hash(values)) % _HASH_MOD
-            new_keys = [values[0] for values in rows]
-            if _is_int(pk):
-                ledger.record(
-                    self.conn,
-                    revision=self.revision,
-                    run_id=self.run_id,
-                    table=name,
-                    key_columns=[pk.name],
-                    int_keys=new_keys,
-                )
-            else:
-                ledger.record(
-                    self.conn,
-                    revision=self.revision,
-                    run_id=self.run_id,
-                    table=name,
-                    key_columns=[pk.name],
-                    other_keys=[(k,) for k in new_keys],
-                )
+            self.ledger_rows(name, shape, columns, rows, key_at)
             done = first + len(batch)
             if self.chunked:
                 self.save(name, done, content_sum)
@@ -301,13 +329,75 @@ class _Seeding:
             if self.chunked and self.since_commit == 0:
                 log.info("chunk_committed", table=name, done=done, total=total)
         self.inserted[name] = [k for k in keys if k not in skipped]
+        rows_in_table = total - len(skipped) if shape.reserved else loaded
         return TableReport(
             name,
-            total - len(skipped),
+            rows_in_table,
             time.perf_counter() - started,
             f"{content_sum:032x}",
-            skipped=len(skipped),
+            skipped=total - rows_in_table if shape.reserved else total - start - loaded,
         )
+
+    def ledger_rows(
+        self,
+        name: str,
+        shape: KeyShape,
+        columns: list[str],
+        rows: list[list[Any]],
+        key_at: list[int],
+    ) -> None:
+        if shape.integer:
+            ledger.record(
+                self.conn,
+                revision=self.revision,
+                run_id=self.run_id,
+                table=name,
+                key_columns=list(shape.columns),
+                int_keys=[r[0] for r in rows],
+            )
+            return
+        key_columns = list(shape.columns) or [ledger.ALL_COLUMNS, *columns]
+        ledger.record(
+            self.conn,
+            revision=self.revision,
+            run_id=self.run_id,
+            table=name,
+            key_columns=key_columns,
+            other_keys=[tuple(r[i] for i in key_at) for r in rows],
+        )
+
+    def drop_duplicate_keys(
+        self,
+        table: Table,
+        rows: list[list[Any]],
+        key_at: list[int],
+        seen: set[tuple[Any, ...]],
+        log: Any,
+    ) -> list[list[Any]]:
+        """Generated composite keys may repeat: keep the first, and none the database has."""
+        keys = [tuple(r[i] for i in key_at) for r in rows]
+        columns = [table.c[name] for name in key_shape(table).columns]
+        wanted = list(dict.fromkeys(k for k in keys if k not in seen))
+        found = set()
+        if wanted:
+            found = {
+                tuple(r)
+                for r in self.conn.execute(select(*columns).where(tuple_(*columns).in_(wanted)))
+            }
+        kept = []
+        for key, values in zip(keys, rows, strict=True):
+            if key in seen or key in found:
+                continue
+            seen.add(key)
+            kept.append(values)
+        if len(kept) < len(rows):
+            log.info(
+                "rows_skipped",
+                table=table.fullname,
+                rows=len(rows) - len(kept),
+                reason="duplicate primary key",
+            )
+        return kept
 
     def drop_existing(
         self,
@@ -361,14 +451,6 @@ class _Seeding:
         stmt = update(table).where(pk == bindparam("_k")).values({column_name: bindparam("_v")})
         for start in range(0, len(params), BATCH_ROWS):
             self.conn.execute(stmt, params[start : start + BATCH_ROWS])
-
-
-def key_condition(column: Column[Any], entry: ledger.Entry) -> ColumnElement[bool]:
-    """SQL condition matching ``column`` against a ledger entry's ranges and keys."""
-    parts: list[ColumnElement[bool]] = [column.between(a, b) for a, b in entry.ranges]
-    if entry.keys:
-        parts.append(column.in_([k[0] for k in entry.keys]))
-    return or_(*parts) if parts else false()
 
 
 def seed_tables(
@@ -448,16 +530,16 @@ def verify_foreign_keys(conn: Connection, tables: Sequence[Table], revision: str
         entry = entries.get(table.fullname)
         if entry is None:
             continue
-        pk = _single_pk(table)
         for fk in table.foreign_key_constraints:
             if len(fk.elements) != 1:
                 continue
             child = fk.elements[0].parent
             target = fk.elements[0].column
             parent = target.table.alias("parent")
+            seeded = ledger.match(table, entry) if not entry.by_value else true()
             orphan = and_(
                 child.isnot(None),
-                key_condition(pk, entry),
+                seeded,
                 not_(exists().where(parent.c[target.name] == child)),
             )
             missing = conn.execute(select(func.count()).select_from(table).where(orphan)).scalar()

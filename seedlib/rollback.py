@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, not_, select, update
+from sqlalchemy import and_, delete, literal_column, not_, select, update
 
-from seedlib.engine import key_condition, reflect
+from seedlib.engine import reflect
 from seedlib.exceptions import RollbackBlocked
 from seedlib.log import get_logger
 from seedlib.plan.graph import insertion_order
@@ -74,7 +75,7 @@ def unseed_revision(conn: Connection, revision: str, *, dry_run: bool = False) -
         table = live.tables.get(name)
         if table is None:
             report.problems.append(f"table {name} no longer exists; its ledger entries are dropped")
-        elif any(c not in table.c for c in entry.key_columns):
+        elif any(c not in table.c for c in entry.columns):
             report.problems.append(
                 f"{name} lost its key column(s) {', '.join(entry.key_columns)}; its "
                 f"{entry.row_count} seeded row(s) cannot be found and were left in place"
@@ -86,7 +87,7 @@ def unseed_revision(conn: Connection, revision: str, *, dry_run: bool = False) -
         return report
 
     def key(name: str) -> ColumnElement[bool]:
-        return key_condition(tables[name].c[entries[name].key_columns[0]], entries[name])
+        return ledger.match(tables[name], entries[name])
 
     order = insertion_order(list(tables), foreign_key_edges(tables))
     # Cut edges inside the seeded rows first: cycles and self-references (RESTRICT checks them
@@ -100,14 +101,17 @@ def unseed_revision(conn: Connection, revision: str, *, dry_run: bool = False) -
             update(child).where(key(child_name)).values({c.name: None for c in fk.columns})
         )
     for name in reversed(order.tables):
-        result = conn.execute(delete(tables[name]).where(key(name)))
-        report.deleted[name] = int(result.rowcount)
-        if result.rowcount != entries[name].row_count:
+        if entries[name].by_value:
+            report.deleted[name] = _delete_by_value(conn, tables[name], entries[name])
+        else:
+            report.deleted[name] = int(conn.execute(delete(tables[name]).where(key(name))).rowcount)
+        result_count = report.deleted[name]
+        if result_count != entries[name].row_count:
             report.problems.append(
-                f"{name}: {entries[name].row_count - result.rowcount} ledgered row(s) were "
+                f"{name}: {entries[name].row_count - result_count} ledgered row(s) were "
                 "already gone"
             )
-        log.info("table_unseeded", table=name, rows=int(result.rowcount))
+        log.info("table_unseeded", table=name, rows=result_count)
     ledger.forget(conn, revision)
     return report
 
@@ -129,9 +133,15 @@ def find_blockers(
                 continue
             element = fk.elements[0]
             parent_entry = entries[parent_name]
-            condition = key_condition(element.parent, parent_entry)
-            if child_entry is not None and len(child_pk) == 1:
-                condition = and_(condition, not_(key_condition(child_pk[0], child_entry)))
+            if not parent_entry.by_value and parent_entry.columns == (element.column.name,):
+                condition = ledger.match_column(element.parent, parent_entry)
+            else:  # the key references another (unique) column of the seeded rows
+                parent = seeded[parent_name]
+                condition = element.parent.in_(
+                    select(parent.c[element.column.name]).where(ledger.match(parent, parent_entry))
+                )
+            if child_entry is not None and not child_entry.by_value:
+                condition = and_(condition, not_(ledger.match(child, child_entry)))
             shown = child_pk or [element.parent]
             rows = conn.execute(
                 select(*shown, element.parent).where(condition).limit(BLOCKERS_SHOWN)
@@ -193,3 +203,34 @@ def assert_not_blocked(conn: Connection, revisions: Sequence[str]) -> None:
     live = reflect(conn)
     tables = {name: live.tables[name] for name in entries if name in live.tables}
     _raise_if_blocked(find_blockers(conn, list(live.tables.values()), tables, entries))
+
+
+def _delete_by_value(conn: Connection, table: Table, entry: ledger.Entry) -> int:
+    """Delete rows of a table without a primary key, each ledgered row once.
+
+    Identical rows the application inserted stay: for every distinct ledgered row only as many
+    copies are deleted as the seeds inserted.
+    """
+    columns = [table.c[name] for name in entry.columns]
+    deleted = 0
+    for key, copies in Counter(entry.keys).items():
+        same = and_(
+            *(
+                c.is_not_distinct_from(ledger.decode(c, v))
+                for c, v in zip(columns, key, strict=True)
+            )
+        )
+        dialect = conn.dialect.name
+        if dialect in ("mysql", "mariadb"):
+            stmt: Any = delete(table).where(same).with_dialect_options(mysql_limit=copies)
+        else:
+            row_id: ColumnElement[Any] = literal_column(
+                "ctid" if dialect == "postgresql" else "rowid"
+            )
+            stmt = delete(table).where(
+                row_id.in_(
+                    select(row_id).select_from(table).where(same).limit(copies).scalar_subquery()
+                )
+            )
+        deleted += int(conn.execute(stmt).rowcount)
+    return deleted

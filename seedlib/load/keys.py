@@ -27,6 +27,15 @@ def allocate_keys(conn: Connection, table: Table, column: Column[int], count: in
             text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": qualified, "c": column.name}
         ).scalar()
         if sequence:
+            # A sequence behind the rows (keys the application set by hand) is moved past them
+            # first, so nextval cannot hand out a key that is taken.
+            last, called = conn.execute(text(f"SELECT last_value, is_called FROM {sequence}")).one()
+            highest = conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one()
+            if highest >= (last + 1 if called else last):
+                conn.execute(
+                    text("SELECT setval(CAST(:s AS regclass), :v, true)"),
+                    {"s": sequence, "v": highest},
+                )
             return sorted(
                 conn.execute(
                     text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"),

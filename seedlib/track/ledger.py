@@ -9,24 +9,31 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     DateTime,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    and_,
     delete,
+    false,
+    or_,
     select,
     text,
+    tuple_,
 )
 
 from seedlib.integrations.alembic import SEEDLIB_SCHEMA
@@ -158,14 +165,32 @@ def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+#: ``key_columns`` of a table without a primary key starts with this: rows are matched on the
+#: values of all the listed columns.
+ALL_COLUMNS = "*"
+
+
 @dataclass(frozen=True)
 class Entry:
-    """Rows of one table inserted by one revision: integer ranges, or explicit keys."""
+    """Rows of one table inserted by one revision: integer ranges, or explicit keys.
+
+    Keys are primary-key values (one column, or a tuple for a composite key); for a table
+    without a primary key they are whole rows (``key_columns`` = ``("*", col, ...)``).
+    """
 
     table: str
     key_columns: tuple[str, ...]
     ranges: tuple[tuple[int, int], ...]
     keys: tuple[tuple[Any, ...], ...]
+
+    @property
+    def by_value(self) -> bool:
+        return self.key_columns[:1] == (ALL_COLUMNS,)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns the keys are made of."""
+        return self.key_columns[1:] if self.by_value else self.key_columns
 
     @property
     def row_count(self) -> int:
@@ -287,3 +312,47 @@ def forget(conn: Connection, revision: str) -> None:
 def iter_keys(entry: Entry) -> Iterator[int]:
     for first, last in entry.ranges:
         yield from range(first, last + 1)
+
+
+def decode(column: Column[Any], value: Any) -> Any:
+    """A key value read back from JSON, as the column's Python type."""
+    if not isinstance(value, str):
+        return value
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:
+        return value
+    if kind is dt.datetime:
+        return dt.datetime.fromisoformat(value)
+    if kind is dt.date:
+        return dt.date.fromisoformat(value)
+    if kind is dt.time:
+        return dt.time.fromisoformat(value)
+    if kind is Decimal:
+        return Decimal(value)
+    if kind is uuid.UUID:
+        return uuid.UUID(value)
+    return value
+
+
+def match_column(column: Column[Any], entry: Entry) -> ColumnElement[bool]:
+    """``column`` equals one of a single-column entry's keys (or lies in one of its ranges)."""
+    parts: list[ColumnElement[bool]] = [column.between(a, b) for a, b in entry.ranges]
+    if entry.keys:
+        parts.append(column.in_([decode(column, k[0]) for k in entry.keys]))
+    return or_(*parts) if parts else false()
+
+
+def match(table: Table, entry: Entry) -> ColumnElement[bool]:
+    """Rows of ``table`` that ``entry`` describes (by key, or by all values)."""
+    columns = [table.c[name] for name in entry.columns]
+    if len(columns) == 1 and not entry.by_value:
+        return match_column(columns[0], entry)
+    if entry.by_value:
+        parts = [
+            and_(*(c.is_not_distinct_from(decode(c, v)) for c, v in zip(columns, key, strict=True)))
+            for key in dict.fromkeys(entry.keys)
+        ]
+        return or_(*parts) if parts else false()
+    keys = [tuple(decode(c, v) for c, v in zip(columns, key, strict=True)) for key in entry.keys]
+    return tuple_(*columns).in_(keys) if keys else false()
