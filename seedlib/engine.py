@@ -13,13 +13,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, exists, func, not_, select, true, tuple_, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    not_,
+    select,
+    text,
+    true,
+    tuple_,
+    update,
+)
 
 from seedlib.exceptions import ConfigurationError, DataError, Refused
 from seedlib.generate.infer import infer, is_unique
 from seedlib.generate.pools import Pools
-from seedlib.generate.rng import cell, stable_hash
-from seedlib.generate.values import Generator, constant
+from seedlib.generate.rng import cell, hashes, stable_hash
+from seedlib.generate.values import Columnar, Generator, constant
 from seedlib.load import allocate_keys, write_rows
 from seedlib.log import get_logger
 from seedlib.plan.spec import Plan, SeedSpec, build_plan, constraint_name
@@ -34,6 +46,7 @@ if TYPE_CHECKING:
     from seedlib.config import Settings
 
 BATCH_ROWS = 5000
+HASH_BLOCK = 100
 DEFAULT_CHUNK_ROWS = 50_000
 #: At most this many existing parent keys are read when a parent table is not seeded.
 EXISTING_PARENT_KEYS = 100_000
@@ -69,10 +82,23 @@ class TableReport:
         }
 
 
-def row_hash(values: Sequence[Any]) -> int:
-    """128 bits of a row's content; a table's hash is the sum of its rows' (order-free)."""
-    digest = hashlib.blake2b(repr(tuple(values)).encode(), digest_size=16).digest()
-    return int.from_bytes(digest, "big")
+def block_hashes(ordinals: list[int], rows: list[list[Any]]) -> int:
+    """Sum of 128-bit digests of the rows in each block of ``HASH_BLOCK`` ordinals.
+
+    A table's content hash is the sum over its blocks, so it does not depend on how the rows
+    were batched, chunked or resumed.
+    """
+    total = 0
+    position = 0
+    while position < len(rows):
+        block = ordinals[position] // HASH_BLOCK
+        end = position
+        while end < len(rows) and ordinals[end] // HASH_BLOCK == block:
+            end += 1
+        digest = hashlib.blake2b(repr(rows[position:end]).encode(), digest_size=16).digest()
+        total += int.from_bytes(digest, "big")
+        position = end
+    return total
 
 
 @dataclass(frozen=True)
@@ -182,8 +208,8 @@ class _Seeding:
         if fk.referred_table is table:
             own = self.keys[table.fullname]
             if nullable:
-                return lambda o, h, _r: None if o == 0 or h % 3 == 0 else own[h % o]
-            return lambda o, h, _r: own[h % (o + 1)]
+                return Columnar(lambda o, h: None if o == 0 or h % 3 == 0 else own[h % o])
+            return Columnar(lambda o, h: own[h % (o + 1)])
         parents = self.parent_keys(fk)
         if not parents:
             if nullable:
@@ -198,8 +224,12 @@ class _Seeding:
                     f"cannot seed {count} rows into {table.fullname}: {column.name} is unique "
                     f"and {fk.referred_table.fullname} has only {len(parents)} rows"
                 )
-            return lambda o, _h, _r: parents[o]
-        return lambda _o, h, _r: parents[h % len(parents)]
+            return Columnar(
+                lambda o, _h: parents[o],
+                lambda ordinals, _hs: parents[ordinals.start : ordinals.stop],
+            )
+        n = len(parents)
+        return Columnar(lambda _o, h: parents[h % n], lambda _o, hs: [parents[h % n] for h in hs])
 
     # -- generation -----------------------------------------------------------------------
     def generators(self, table: Table, deferred: set[str]) -> list[tuple[str, Generator | None]]:
@@ -299,26 +329,55 @@ class _Seeding:
         ]
         checks = [(columns.index(c.name), c) for c in _natural_keys(table) if c.name in columns]
         seen: set[tuple[Any, ...]] | None = None if shape.reserved or shape.by_value else set()
-        batch_rows = max(1, min(BATCH_ROWS, self.chunk_rows))
+        # Batches start at multiples of HASH_BLOCK, so hashes agree however a run was chunked.
+        batch_rows = min(BATCH_ROWS, -(-self.chunk_rows // HASH_BLOCK) * HASH_BLOCK)
         loaded = 0
+        # Natural keys can only clash with rows that were there before this table's seeding.
+        checked = bool(checks) and self.has_rows(table)
+        needs_rows = any(g is not None and not isinstance(g, Columnar) for _, g in gens)
         for first in range(start, total, batch_rows):
-            batch: list[list[Any]] = []
-            for ordinal in range(first, min(first + batch_rows, total)):
-                row: dict[str, Any] = {shape.columns[0]: keys[ordinal]} if shape.reserved else {}
-                for (column, gen), base in zip(gens, bases, strict=True):
-                    row[column] = None if gen is None else gen(ordinal, cell(base, ordinal), row)
-                batch.append([row[c] for c in columns])
-            rows = self.drop_existing(table, batch, checks, skipped, first, log)
+            last = min(first + batch_rows, total)
+            ordinals = range(first, last)
+            filled: dict[str, list[Any]] = {}
+            if shape.reserved:
+                filled[shape.columns[0]] = keys[first:last]
+            row_view = (
+                [{c: v[i] for c, v in filled.items()} for i in range(len(ordinals))]
+                if (needs_rows)
+                else []
+            )
+            for (column, gen), base in zip(gens, bases, strict=True):
+                if gen is None:
+                    filled[column] = [None] * len(ordinals)
+                    continue
+                hs = hashes(base, first, last)
+                if isinstance(gen, Columnar):
+                    filled[column] = gen.batch(ordinals, hs)
+                else:
+                    filled[column] = [
+                        gen(o, h, r) for o, h, r in zip(ordinals, hs, row_view, strict=True)
+                    ]
+                if needs_rows:
+                    for r, v in zip(row_view, filled[column], strict=True):
+                        r[column] = v
+            # Each row carries its ordinal at the end until the content hash is taken.
+            batch = [
+                [*row, o]
+                for o, row in zip(
+                    ordinals, zip(*(filled[c] for c in columns), strict=True), strict=True
+                )
+            ]
+            rows = self.drop_existing(table, batch, checks if checked else [], skipped, first, log)
             if seen is not None:
                 rows = self.drop_duplicate_keys(table, rows, key_at, seen, log)
+            ords = [values.pop() for values in rows]
             for position, nullable in self_refs:
                 for values in rows:
                     if values[position] in skipped:
                         values[position] = None if nullable else values[0]
             write_rows(self.conn, table, columns, rows)
             loaded += len(rows)
-            for values in rows:
-                content_sum = (content_sum + row_hash(values)) % _HASH_MOD
+            content_sum = (content_sum + block_hashes(ords, rows)) % _HASH_MOD
             self.ledger_rows(name, shape, columns, rows, key_at)
             done = first + len(batch)
             if self.chunked:
@@ -399,6 +458,21 @@ class _Seeding:
             )
         return kept
 
+    def has_rows(self, table: Table) -> bool:
+        return self.conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
+
+    def existing_values(self, column: Column[Any], wanted: list[Any]) -> set[Any]:
+        if self.conn.dialect.name == "postgresql":
+            # One array parameter instead of thousands of placeholders.
+            preparer = self.conn.dialect.identifier_preparer
+            sql = (
+                f"SELECT {preparer.quote(column.name)} FROM "
+                f"{preparer.format_table(column.table)} WHERE {preparer.quote(column.name)} = "
+                "ANY(:v)"
+            )
+            return set(self.conn.execute(text(sql), {"v": wanted}).scalars())
+        return set(self.conn.execute(select(column).where(column.in_(wanted))).scalars())
+
     def drop_existing(
         self,
         table: Table,
@@ -416,7 +490,7 @@ class _Seeding:
             wanted = {values[position] for values in batch if values[position] is not None}
             if not wanted:
                 continue
-            found = set(self.conn.execute(select(column).where(column.in_(list(wanted)))).scalars())
+            found = self.existing_values(column, list(wanted))
             for i, values in enumerate(batch):
                 if values[position] in found and i not in clash:
                     clash.add(i)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +13,7 @@ from sqlalchemy.schema import UniqueConstraint
 
 from seedlib.generate import values
 from seedlib.generate.pools import Pools
-from seedlib.generate.values import Generator
+from seedlib.generate.values import Columnar, Generator
 
 _MONEY = {
     "price",
@@ -58,45 +57,58 @@ def _length(column: Column[Any]) -> int | None:
 def _fit(generator: Generator, length: int | None) -> Generator:
     if length is None:
         return generator
-    return lambda o, h, r: _cut(generator(o, h, r), length)
-
-
-def _cut(value: Any, length: int) -> Any:
-    return value[:length] if isinstance(value, str) else value
+    return values.mapped(generator, lambda v: v[:length] if isinstance(v, str) else v)
 
 
 def _unique_text(generator: Generator, length: int | None) -> Generator:
     """Append the ordinal so equal picks stay distinct, keeping within ``length``."""
 
-    def pick(o: int, h: int, r: Mapping[str, Any]) -> Any:
+    def tag(o: int, value: Any) -> str:
         suffix = f" {o + 1}"
-        base = str(generator(o, h, r))
+        base = str(value)
         if length is not None:
             base = base[: max(0, length - len(suffix))]
         return base + suffix
 
-    return pick
+    if isinstance(generator, Columnar):
+        inner = generator
+        return Columnar(
+            lambda o, h: tag(o, inner(o, h, {})),
+            lambda ordinals, hs: [
+                tag(o, v) for o, v in zip(ordinals, inner.batch(ordinals, hs), strict=True)
+            ],
+        )
+    return lambda o, h, r: tag(o, generator(o, h, r))
+
+
+def _pool(pools: Pools, kind: str) -> Generator:
+    pool = pools.get(kind)
+    n = len(pool)
+    return Columnar(lambda _o, h: pool[h % n], lambda _o, hs: [pool[h % n] for h in hs])
 
 
 def _code(table: Table, column: Column[Any]) -> Generator:
     prefix = "".join(w[0] for w in words(table.name))[:3].upper() or "X"
     length = _length(column) or 32
     width = max(1, min(8, length - len(prefix) - 1))
-    return lambda o, _h, _r: f"{prefix}-{o + 1:0{width}d}"[:length]
+    return Columnar(lambda o, _h: f"{prefix}-{o + 1:0{width}d}"[:length])
 
 
 def _email(pools: Pools, length: int | None) -> Generator:
     """Unique (the ordinal is in it) and valid at any length of at least 13 characters."""
+    firsts = [re.sub(r"[^a-z]", "", v.lower()) or "x" for v in pools.get("first_name")]
+    lasts = [re.sub(r"[^a-z]", "", v.lower()) or "x" for v in pools.get("last_name")]
+    nf, nl = len(firsts), len(lasts)
 
-    def pick(o: int, h: int, _r: Mapping[str, Any]) -> str:
-        local = f"{pools.pick('first_name', h)}.{pools.pick('last_name', h >> 16)}".lower()
-        local = re.sub(r"[^a-z.]", "", local)
+    def one(o: int, h: int) -> str:
+        local = f"{firsts[h % nf]}.{lasts[(h >> 16) % nl]}"
         tail = f".{o + 1}@example.com"
-        if length is not None:
+        if length is not None and len(local) + len(tail) > length:
             local = local[: max(1, length - len(tail))]
-        return (local + tail)[: length or None]
+            return (local + tail)[:length]
+        return local + tail
 
-    return pick
+    return Columnar(one)
 
 
 def _digits(length: int | None, template: str) -> Generator:
@@ -105,13 +117,10 @@ def _digits(length: int | None, template: str) -> Generator:
     if length is not None and length < len(template):
         slots = max(1, length)
         template = "#" * slots
-
-    def pick(_o: int, h: int, _r: Mapping[str, Any]) -> str:
-        digits = f"{h % 10**slots:0{slots}d}"
-        out = iter(digits)
-        return "".join(next(out) if ch == "#" else ch for ch in template)
-
-    return pick
+    fmt = template.replace("{", "{{").replace("}", "}}").replace("#", "{}").format
+    modulus = 10**slots
+    width = f"0{slots}d"
+    return Columnar(lambda _o, h: fmt(*format(h % modulus, width)))
 
 
 def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generator, bool]:
@@ -122,7 +131,7 @@ def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generat
     length = _length(column)
 
     def pool(kind: str) -> Generator:
-        return lambda _o, h, _r: pools.pick(kind, h)
+        return _pool(pools, kind)
 
     if "email" in tokens:
         return _email(pools, length), True
@@ -133,7 +142,7 @@ def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generat
     if "tax" in tokens:
         return _digits(length, "##-#######"), False
     if tokens & {"license", "licence"}:
-        return _fit(lambda _o, h, _r: f"LIC-{(h >> 4) % 10**8:08d}", length), False
+        return _fit(Columnar(lambda _o, h: f"LIC-{(h >> 4) % 10**8:08d}"), length), False
     if last in _CODE or "sku" in tokens:
         return _code(table, column), True
     if "first" in tokens:
@@ -150,8 +159,9 @@ def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generat
     }:
         return pool("company"), False
     if last == "name" and tokens & {"contact", "full", "person", "user", "customer"}:
-        return (
-            lambda _o, h, _r: f"{pools.pick('first_name', h)} {pools.pick('last_name', h >> 16)}"
+        firsts, lasts = pools.get("first_name"), pools.get("last_name")
+        return Columnar(
+            lambda _o, h: f"{firsts[h % len(firsts)]} {lasts[(h >> 16) % len(lasts)]}"
         ), False
     if tokens & {"address", "street"}:
         return pool("street_address"), False
@@ -162,15 +172,13 @@ def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generat
     if "country" in tokens:
         return values.constant("US"), False
     if tokens & {"url", "website", "homepage"}:
-        return (lambda o, _h, _r: f"https://www.example.com/{o + 1}"), True
+        return Columnar(lambda o, _h: f"https://www.example.com/{o + 1}"), True
     if tokens & {"description", "notes", "note", "comment", "title", "body", "summary"}:
         return pool("sentence"), False
     if last == "name":
-        return (
-            lambda _o, h, _r: (
-                f"{pools.pick('word', h).title()} {pools.pick('word', h >> 20).title()}"
-            )
-        ), False
+        titled = [w.title() for w in pools.get("word")]
+        n = len(titled)
+        return Columnar(lambda _o, h: f"{titled[h % n]} {titled[(h >> 20) % n]}"), False
     return pool("word"), False
 
 
@@ -186,7 +194,7 @@ def _number_for(table: Table, column: Column[Any]) -> Generator:
     name = set(words(column.name))
     kind = column.type
     if isinstance(kind, types.Float):
-        return lambda _o, h, _r: round(1 + (h % 10**6) / 1000, 3)
+        return Columnar(lambda _o, h: round(1 + (h % 10**6) / 1000, 3))
     if isinstance(kind, types.Numeric):
         scale = kind.scale if kind.scale is not None else 2
         precision = kind.precision or 12
@@ -195,7 +203,7 @@ def _number_for(table: Table, column: Column[Any]) -> Generator:
         ceiling = min(largest, Decimal(5000 if name & _MONEY else 100))
         return values.decimals(smallest, max(ceiling, smallest), scale)
     if is_unique(column, table):
-        return lambda o, _h, _r: o + 1
+        return Columnar(lambda o, _h: o + 1, lambda ordinals, _hs: [o + 1 for o in ordinals])
     if name & _QUANTITY:
         return values.integers(1, 100)
     return values.integers(1, 1000)
@@ -209,21 +217,21 @@ def infer(table: Table, column: Column[Any], pools: Pools) -> Generator:
     if isinstance(kind, types.Enum) and kind.enums:
         return values.choice(kind.enums)
     if isinstance(kind, types.Boolean):
-        return lambda _o, h, _r: bool(h & 1)
+        return Columnar(lambda _o, h: bool(h & 1), lambda _o, hs: [bool(h & 1) for h in hs])
     if isinstance(kind, types.DateTime):
         return values.timestamps()
     if isinstance(kind, types.Date):
         return values.dates()
     if isinstance(kind, types.Time):
-        return lambda _o, h, _r: dt.time(h % 24, (h >> 8) % 60, (h >> 16) % 60)
+        return Columnar(lambda _o, h: dt.time(h % 24, (h >> 8) % 60, (h >> 16) % 60))
     if isinstance(kind, types.Uuid):
-        return lambda _o, h, _r: uuid.UUID(int=h << 64 | h, version=4)
+        return Columnar(lambda o, h: uuid.UUID(int=h << 64 | o, version=4))
     if isinstance(kind, types.JSON):
-        return lambda o, _h, _r: {"n": o}
+        return Columnar(lambda o, _h: {"n": o})
     if isinstance(kind, types.LargeBinary):
-        return lambda _o, h, _r: h.to_bytes(8, "big")
+        return Columnar(lambda _o, h: h.to_bytes(8, "big"))
     if isinstance(kind, types.Integer | types.Numeric | types.Float):
         return _number_for(table, column)
     if isinstance(kind, types.String):
         return _text_for(table, column, pools)
-    return _fit(lambda o, _h, _r: f"v{o + 1}", _length(column))
+    return _fit(Columnar(lambda o, _h: f"v{o + 1}"), _length(column))

@@ -28,3 +28,21 @@ def cell(base: int, ordinal: int) -> int:
 def unit(h: int) -> float:
     """``h`` as a float in [0, 1)."""
     return (h >> 11) / float(1 << 53)
+
+
+_C1 = 0xBF58476D1CE4E5B9
+_C2 = 0x94D049BB133111EB
+
+
+def hashes(base: int, start: int, stop: int) -> list[int]:
+    """``[cell(base, o) for o in range(start, stop)]``, computed on arrays (same values)."""
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        z = np.arange(start + 1, stop + 1, dtype=np.uint64) * np.uint64(_GOLDEN)
+        z += np.uint64(base)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(_C1)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(_C2)
+        z ^= z >> np.uint64(31)
+    values: list[int] = z.tolist()
+    return values

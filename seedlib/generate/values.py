@@ -3,19 +3,55 @@
 ``ordinal`` is the row's position in its table (0-based), ``h`` 64 bits that depend only on
 (seed, table, column, ordinal), ``row`` the values of the columns generated before this one.
 Seed revisions use these constructors to override what inference chose.
+
+Generators that do not look at the row are :class:`Columnar`: besides being called per row they
+fill a whole column of a batch at once (``batch``), which is how the engine calls them — several
+times faster than one call per cell.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeAlias
 
-from seedlib.generate.rng import unit
-
 Generator: TypeAlias = Callable[[int, int, Mapping[str, Any]], Any]
+Batch: TypeAlias = Callable[[range, list[int]], list[Any]]
+
+
+class Columnar:
+    """A generator that ignores the row, so a batch's column can be made in one go."""
+
+    __slots__ = ("_many", "_one")
+
+    def __init__(self, one: Callable[[int, int], Any], many: Batch | None = None) -> None:
+        self._one = one
+        self._many = many
+
+    def __call__(self, ordinal: int, h: int, _row: Mapping[str, Any]) -> Any:
+        return self._one(ordinal, h)
+
+    def batch(self, ordinals: range, hs: list[int]) -> list[Any]:
+        """Values for ``ordinals`` whose cell hashes are ``hs``."""
+        if self._many is not None:
+            return self._many(ordinals, hs)
+        one = self._one
+        return [one(o, h) for o, h in zip(ordinals, hs, strict=True)]
+
+
+def mapped(generator: Generator, function: Callable[[Any], Any]) -> Generator:
+    """``function`` applied to what ``generator`` makes (keeps it columnar)."""
+    if isinstance(generator, Columnar):
+        inner = generator
+        return Columnar(
+            lambda o, h: function(inner(o, h, {})),
+            lambda ordinals, hs: [function(v) for v in inner.batch(ordinals, hs)],
+        )
+    return lambda o, h, r: function(generator(o, h, r))
+
 
 EPOCH = dt.datetime(2024, 1, 1)
 EPOCH_DATE = EPOCH.date()
@@ -23,13 +59,14 @@ EPOCH_DATE = EPOCH.date()
 
 def constant(value: Any) -> Generator:
     """Always ``value``."""
-    return lambda _o, _h, _r: value
+    return Columnar(lambda _o, _h: value, lambda ordinals, _hs: [value] * len(ordinals))
 
 
 def choice(values: Sequence[Any]) -> Generator:
     """One of ``values``, uniformly."""
     options = tuple(values)
-    return lambda _o, h, _r: options[h % len(options)]
+    n = len(options)
+    return Columnar(lambda _o, h: options[h % n], lambda _o, hs: [options[h % n] for h in hs])
 
 
 def weighted(weights: Mapping[Any, float]) -> Generator:
@@ -38,31 +75,33 @@ def weighted(weights: Mapping[Any, float]) -> Generator:
     if not items:
         raise ValueError("weighted() needs at least one positive weight")
     total = sum(w for _, w in items)
-    bounds: list[tuple[float, Any]] = []
+    # Cumulative thresholds on the top 53 bits of h (what ``unit`` uses), as integers.
+    thresholds: list[int] = []
     acc = 0.0
-    for value, weight in items:
+    for _value, weight in items:
         acc += weight / total
-        bounds.append((acc, value))
+        thresholds.append(int(acc * (1 << 53)))
+    thresholds[-1] = 1 << 53
+    picks = [value for value, _ in items]
 
-    def pick(_o: int, h: int, _r: Mapping[str, Any]) -> Any:
-        u = unit(h)
-        for bound, value in bounds:
-            if u < bound:
-                return value
-        return bounds[-1][1]
+    def one(_o: int, h: int) -> Any:
+        return picks[bisect_right(thresholds, h >> 11)]
 
-    return pick
+    return Columnar(one, lambda _o, hs: [picks[bisect_right(thresholds, h >> 11)] for h in hs])
 
 
 def sequence(template: str, start: int = 1) -> Generator:
     """``template.format(ordinal + start)``, e.g. ``sequence("WHL{:04d}")`` → WHL0001, WHL0002…"""
-    return lambda o, _h, _r: template.format(o + start)
+    fmt = template.format
+    return Columnar(
+        lambda o, _h: fmt(o + start), lambda ordinals, _hs: [fmt(o + start) for o in ordinals]
+    )
 
 
 def integers(low: int, high: int) -> Generator:
     """A whole number in ``[low, high]``."""
     span = high - low + 1
-    return lambda _o, h, _r: low + h % span
+    return Columnar(lambda _o, h: low + h % span, lambda _o, hs: [low + h % span for h in hs])
 
 
 def decimals(low: float | str | Decimal, high: float | str | Decimal, scale: int = 2) -> Generator:
@@ -73,19 +112,31 @@ def decimals(low: float | str | Decimal, high: float | str | Decimal, scale: int
     if hi < lo:
         raise ValueError(f"no decimal with {scale} digits lies in [{low}, {high}]")
     span = hi - lo + 1
-    quantum = Decimal(1).scaleb(-scale)
-    return lambda _o, h, _r: (Decimal(lo + h % span) / factor).quantize(quantum)
+
+    def one(_o: int, h: int) -> Decimal:
+        return Decimal(lo + h % span).scaleb(-scale)
+
+    return Columnar(one, lambda _o, hs: [Decimal(lo + h % span).scaleb(-scale) for h in hs])
 
 
 def timestamps(start: dt.datetime = EPOCH, days: int = 730) -> Generator:
     """A timestamp within ``days`` after ``start``, to the second."""
     seconds = days * 86400
-    return lambda _o, h, _r: start + dt.timedelta(seconds=h % seconds)
+    delta = dt.timedelta
+
+    def one(_o: int, h: int) -> dt.datetime:
+        return start + delta(seconds=h % seconds)
+
+    return Columnar(one, lambda _o, hs: [start + delta(seconds=h % seconds) for h in hs])
 
 
 def dates(start: dt.date = EPOCH_DATE, days: int = 730) -> Generator:
     """A date within ``days`` after ``start``."""
-    return lambda _o, h, _r: start + dt.timedelta(days=h % days)
+    delta = dt.timedelta
+    return Columnar(
+        lambda _o, h: start + delta(days=h % days),
+        lambda _o, hs: [start + delta(days=h % days) for h in hs],
+    )
 
 
 def after(column: str, max_days: int = 30) -> Generator:
