@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test lint typecheck unit clean
+.PHONY: venv demo test lint typecheck bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -31,6 +31,11 @@ typecheck: $(STAMP)
 ## Lint, types, then the whole suite with coverage (fails under 85%).
 test: lint typecheck
 	$(BIN)/pytest --cov=seedlib --cov-report=term-missing:skip-covered
+
+## Benchmarks against the usual ways of loading (needs the PostgreSQL and MariaDB servers):
+## writes benchmarks/results/latest.{json,md}. BENCH_ARGS="--rows 1000000" for bigger runs.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage examples/terp/terp.sqlite3*

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ from seedlib.generate.infer import infer, is_unique
 from seedlib.generate.pools import Pools
 from seedlib.generate.rng import cell, hashes, stable_hash
 from seedlib.generate.values import Columnar, Generator, constant
-from seedlib.load import allocate_keys, write_rows
+from seedlib.load import allocate_keys, open_writer
 from seedlib.log import get_logger
 from seedlib.plan.spec import Plan, SeedSpec, build_plan, constraint_name
 from seedlib.track import ledger
@@ -332,61 +332,60 @@ class _Seeding:
         # Batches start at multiples of HASH_BLOCK, so hashes agree however a run was chunked.
         batch_rows = min(BATCH_ROWS, -(-self.chunk_rows // HASH_BLOCK) * HASH_BLOCK)
         loaded = 0
-        # Natural keys can only clash with rows that were there before this table's seeding.
-        checked = bool(checks) and self.has_rows(table)
+        # Natural and composite keys can only clash with rows that were there before.
+        had_rows = (bool(checks) or seen is not None) and self.has_rows(table)
         needs_rows = any(g is not None and not isinstance(g, Columnar) for _, g in gens)
-        for first in range(start, total, batch_rows):
-            last = min(first + batch_rows, total)
-            ordinals = range(first, last)
-            filled: dict[str, list[Any]] = {}
-            if shape.reserved:
-                filled[shape.columns[0]] = keys[first:last]
-            row_view = (
-                [{c: v[i] for c, v in filled.items()} for i in range(len(ordinals))]
-                if (needs_rows)
-                else []
-            )
-            for (column, gen), base in zip(gens, bases, strict=True):
-                if gen is None:
-                    filled[column] = [None] * len(ordinals)
-                    continue
-                hs = hashes(base, first, last)
-                if isinstance(gen, Columnar):
-                    filled[column] = gen.batch(ordinals, hs)
-                else:
-                    filled[column] = [
-                        gen(o, h, r) for o, h, r in zip(ordinals, hs, row_view, strict=True)
-                    ]
-                if needs_rows:
-                    for r, v in zip(row_view, filled[column], strict=True):
-                        r[column] = v
-            # Each row carries its ordinal at the end until the content hash is taken.
-            batch = [
-                [*row, o]
-                for o, row in zip(
-                    ordinals, zip(*(filled[c] for c in columns), strict=True), strict=True
+        # One writer (one COPY) per segment; segments end where a chunk commits, and at every
+        # batch when the database must be asked about keys between batches.
+        if had_rows:
+            segment = batch_rows
+        elif self.chunked:
+            segment = -(-self.chunk_rows // batch_rows) * batch_rows
+        else:
+            segment = max(total - start, 1)
+
+        def prepared(seg_start: int, seg_end: int) -> Iterator[list[list[Any]]]:
+            for first in range(seg_start, seg_end, batch_rows):
+                ordinals = range(first, min(first + batch_rows, seg_end))
+                rows = self.make_batch(
+                    table, shape, gens, bases, columns, keys, ordinals, needs_rows
                 )
-            ]
-            rows = self.drop_existing(table, batch, checks if checked else [], skipped, first, log)
-            if seen is not None:
-                rows = self.drop_duplicate_keys(table, rows, key_at, seen, log)
-            ords = [values.pop() for values in rows]
-            for position, nullable in self_refs:
-                for values in rows:
-                    if values[position] in skipped:
-                        values[position] = None if nullable else values[0]
-            write_rows(self.conn, table, columns, rows)
-            loaded += len(rows)
-            content_sum = (content_sum + block_hashes(ords, rows)) % _HASH_MOD
-            self.ledger_rows(name, shape, columns, rows, key_at)
-            done = first + len(batch)
+                if had_rows:
+                    rows = self.drop_existing(table, rows, checks, skipped, first, log)
+                if seen is not None:
+                    rows = self.drop_duplicate_keys(
+                        table, rows, key_at, seen, log, ask_database=had_rows
+                    )
+                yield rows
+
+        for seg_start in range(start, total, segment):
+            seg_end = min(seg_start + segment, total)
+            new_keys: list[Any] = []
+            source = prepared(seg_start, seg_end)
+            if had_rows:  # the database is asked about keys: not while a COPY is open
+                source = iter(list(source))
+            with open_writer(self.conn, table, columns) as write:
+                for rows in source:
+                    ords = [values.pop() for values in rows]
+                    for position, nullable in self_refs:
+                        for values in rows:
+                            if values[position] in skipped:
+                                values[position] = None if nullable else values[0]
+                    write(rows)
+                    loaded += len(rows)
+                    content_sum = (content_sum + block_hashes(ords, rows)) % _HASH_MOD
+                    if shape.integer:
+                        new_keys.extend(r[0] for r in rows)
+                    else:
+                        new_keys.extend(tuple(r[i] for i in key_at) for r in rows)
+            self.ledger_rows(name, shape, columns, new_keys)
             if self.chunked:
-                self.save(name, done, content_sum)
+                self.save(name, seg_end, content_sum)
             if self.progress:
-                self.progress(name, done, total)
-            self.commit_if_due(len(batch))
+                self.progress(name, seg_end, total)
+            self.commit_if_due(seg_end - seg_start)
             if self.chunked and self.since_commit == 0:
-                log.info("chunk_committed", table=name, done=done, total=total)
+                log.info("chunk_committed", table=name, done=seg_end, total=total)
         self.inserted[name] = [k for k in keys if k not in skipped]
         rows_in_table = total - len(skipped) if shape.reserved else loaded
         return TableReport(
@@ -397,14 +396,50 @@ class _Seeding:
             skipped=total - rows_in_table if shape.reserved else total - start - loaded,
         )
 
-    def ledger_rows(
+    def make_batch(
         self,
-        name: str,
+        table: Table,
         shape: KeyShape,
+        gens: list[tuple[str, Generator | None]],
+        bases: list[int],
         columns: list[str],
-        rows: list[list[Any]],
-        key_at: list[int],
-    ) -> None:
+        keys: list[Any],
+        ordinals: range,
+        needs_rows: bool,
+    ) -> list[list[Any]]:
+        """Rows for ``ordinals``, column by column; each row ends with its ordinal."""
+        first, last = ordinals.start, ordinals.stop
+        filled: dict[str, list[Any]] = {}
+        if shape.reserved:
+            filled[shape.columns[0]] = keys[first:last]
+        row_view = (
+            [{c: v[i] for c, v in filled.items()} for i in range(len(ordinals))]
+            if needs_rows
+            else []
+        )
+        for (column, gen), base in zip(gens, bases, strict=True):
+            if gen is None:
+                filled[column] = [None] * len(ordinals)
+                continue
+            hs = hashes(base, first, last)
+            if isinstance(gen, Columnar):
+                filled[column] = gen.batch(ordinals, hs)
+            else:
+                filled[column] = [
+                    gen(o, h, r) for o, h, r in zip(ordinals, hs, row_view, strict=True)
+                ]
+            if needs_rows:
+                for r, v in zip(row_view, filled[column], strict=True):
+                    r[column] = v
+        rows = [
+            [*row, o]
+            for o, row in zip(
+                ordinals, zip(*(filled[c] for c in columns), strict=True), strict=True
+            )
+        ]
+        return rows
+
+    def ledger_rows(self, name: str, shape: KeyShape, columns: list[str], keys: list[Any]) -> None:
         if shape.integer:
             ledger.record(
                 self.conn,
@@ -412,7 +447,7 @@ class _Seeding:
                 run_id=self.run_id,
                 table=name,
                 key_columns=list(shape.columns),
-                int_keys=[r[0] for r in rows],
+                int_keys=keys,
             )
             return
         key_columns = list(shape.columns) or [ledger.ALL_COLUMNS, *columns]
@@ -422,7 +457,7 @@ class _Seeding:
             run_id=self.run_id,
             table=name,
             key_columns=key_columns,
-            other_keys=[tuple(r[i] for i in key_at) for r in rows],
+            other_keys=[k if isinstance(k, tuple) else (k,) for k in keys],
         )
 
     def drop_duplicate_keys(
@@ -432,13 +467,15 @@ class _Seeding:
         key_at: list[int],
         seen: set[tuple[Any, ...]],
         log: Any,
+        *,
+        ask_database: bool,
     ) -> list[list[Any]]:
         """Generated composite keys may repeat: keep the first, and none the database has."""
         keys = [tuple(r[i] for i in key_at) for r in rows]
         columns = [table.c[name] for name in key_shape(table).columns]
         wanted = list(dict.fromkeys(k for k in keys if k not in seen))
         found = set()
-        if wanted:
+        if wanted and ask_database:
             found = {
                 tuple(r)
                 for r in self.conn.execute(select(*columns).where(tuple_(*columns).in_(wanted)))

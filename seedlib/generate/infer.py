@@ -57,7 +57,20 @@ def _length(column: Column[Any]) -> int | None:
 def _fit(generator: Generator, length: int | None) -> Generator:
     if length is None:
         return generator
-    return values.mapped(generator, lambda v: v[:length] if isinstance(v, str) else v)
+    if isinstance(generator, Columnar):
+        inner = generator
+        return Columnar(
+            lambda o, h: _cut(inner(o, h, {}), length),
+            lambda ordinals, hs: [
+                v if type(v) is not str or len(v) <= length else v[:length]
+                for v in inner.batch(ordinals, hs)
+            ],
+        )
+    return lambda o, h, r: _cut(generator(o, h, r), length)
+
+
+def _cut(value: Any, length: int) -> Any:
+    return value[:length] if isinstance(value, str) else value
 
 
 def _unique_text(generator: Generator, length: int | None) -> Generator:

@@ -1,8 +1,13 @@
-"""Writers per dialect: COPY on PostgreSQL, executemany elsewhere; key allocation."""
+"""Writers per dialect: COPY on PostgreSQL, LOAD DATA on MySQL/MariaDB, executemany elsewhere.
+
+A writer takes rows in batches and loads them inside the caller's transaction. On PostgreSQL one
+COPY stays open across batches, so the server inserts while the next batch is generated.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from seedlib.load.keys import allocate_keys
@@ -11,25 +16,36 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.engine import Connection
 
-__all__ = ["allocate_keys", "write_rows"]
+__all__ = ["allocate_keys", "open_writer", "write_rows"]
+
+Write = Callable[[Sequence[Sequence[Any]]], None]
+
+
+@contextlib.contextmanager
+def open_writer(conn: Connection, table: Table, columns: Sequence[str]) -> Iterator[Write]:
+    """A function that loads rows (tuples in ``columns`` order) into ``table``; the rows are
+    in the table when the block ends. No other statement may run on ``conn`` inside it."""
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        from seedlib.load.postgresql import copy_writer
+
+        with copy_writer(conn, table, columns) as write:
+            yield write
+        return
+    if conn.dialect.name in ("mysql", "mariadb") and conn.dialect.driver == "pymysql":
+        from seedlib.load.mysql import load_data_writer, local_infile_allowed
+
+        if local_infile_allowed(conn):
+            with load_data_writer(conn, table, columns) as write:
+                yield write
+            return
+    from seedlib.load.generic import insert_rows
+
+    yield lambda rows: insert_rows(conn, table, columns, rows) if rows else None
 
 
 def write_rows(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
-    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in ``conn``'s transaction."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        from seedlib.load.postgresql import copy_rows
-
-        copy_rows(conn, table, columns, rows)
-        return
-    if conn.dialect.name in ("mysql", "mariadb") and conn.dialect.driver == "pymysql":
-        from seedlib.load.mysql import load_rows
-
-        load_rows(conn, table, columns, rows)
-        return
-    from seedlib.load.generic import insert_rows
-
-    insert_rows(conn, table, columns, rows)
+    """Insert ``rows`` into ``table`` in ``conn``'s transaction."""
+    with open_writer(conn, table, columns) as write:
+        write(rows)

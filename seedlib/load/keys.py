@@ -36,12 +36,11 @@ def allocate_keys(conn: Connection, table: Table, column: Column[int], count: in
                     text("SELECT setval(CAST(:s AS regclass), :v, true)"),
                     {"s": sequence, "v": highest},
                 )
-            return sorted(
-                conn.execute(
-                    text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"),
-                    {"s": sequence, "n": count},
-                ).scalars()
-            )
+            taken = conn.execute(
+                text("SELECT array_agg(nextval(CAST(:s AS regclass))) FROM generate_series(1, :n)"),
+                {"s": sequence, "n": count},
+            ).scalar_one()
+            return sorted(taken)
     start = int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one()) + 1
     if conn.dialect.name in ("mysql", "mariadb"):
         # Start past the AUTO_INCREMENT counter too, so keys the server already handed out

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -10,15 +11,21 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 
-def copy_rows(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
-    """COPY ``rows`` into ``table``; they land in the transaction ``conn`` has open."""
+@contextlib.contextmanager
+def copy_writer(
+    conn: Connection, table: Table, columns: Sequence[str]
+) -> Iterator[Callable[[Sequence[Sequence[Any]]], None]]:
+    """One COPY … FROM STDIN for the whole block; rows land in ``conn``'s open transaction."""
     preparer = conn.dialect.identifier_preparer
     target = preparer.format_table(table)
     names = ", ".join(preparer.quote(c) for c in columns)
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+        write_row = copy.write_row
+
+        def write(rows: Sequence[Sequence[Any]]) -> None:
+            for row in rows:
+                write_row(row)
+
+        yield write

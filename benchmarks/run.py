@@ -1,0 +1,525 @@
+"""seedlib against the usual ways of loading data, measured in one run on this machine.
+
+    make bench                       # defaults finish in a few minutes
+    python -m benchmarks.run --rows 1000000 --slow-rows 10000 --memory-rows 100000,1000000
+
+Every comparison is a ratio of two timings taken in the same run. Results go to
+benchmarks/results/latest.json and benchmarks/results/latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, create_engine, text
+
+from seedlib.config import resolve_settings
+from seedlib.db import engine_for, normalise_url
+from seedlib.engine import seed_tables
+from seedlib.rollback import unseed_revision
+from seedlib.track.ledger import ensure_bookkeeping
+from seedlib.track.runs import library_versions
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).parent / "results"
+
+
+def clients_table(metadata: MetaData) -> Table:
+    """The 11-column clients table of the reference measurements, with a unique email."""
+    return Table(
+        "bench_clients",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("client_code", String(16), unique=True, nullable=False),
+        Column("business_name", String(200), nullable=False),
+        Column("email", String(255), unique=True, nullable=False),
+        Column("phone", String(32), nullable=False),
+        Column("address_line1", String(200), nullable=False),
+        Column("city", String(100), nullable=False),
+        Column("state", String(2), nullable=False),
+        Column("postal_code", String(10), nullable=False),
+        Column("credit_limit", Numeric(12, 2), nullable=False),
+        Column("notes", String(200)),
+    )
+
+
+COLUMNS = [c.name for c in clients_table(MetaData()).columns]
+
+
+def prebuilt(n: int) -> list[tuple[Any, ...]]:
+    return [
+        (
+            i,
+            f"WHL{i:07d}",
+            f"Company {i} Farms",
+            f"buyer.{i}@example.com",
+            "(555) 555-0100",
+            f"{i} Main St",
+            "Oakland",
+            "CA",
+            "94607",
+            Decimal("1000.00"),
+            None,
+        )
+        for i in range(1, n + 1)
+    ]
+
+
+@contextmanager
+def database(kind: str, server: str) -> Iterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/bench.sqlite3"
+        return
+    name = f"seedlib_bench_{uuid.uuid4().hex[:8]}"
+    url = normalise_url(server)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        suffix = " CHARACTER SET utf8mb4" if kind == "mysql" else ""
+        conn.execute(text(f"CREATE DATABASE {name}{suffix}"))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            force = " WITH (FORCE)" if kind == "postgresql" else ""
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
+        admin.dispose()
+
+
+def fresh_table(url: str) -> tuple[Any, Table]:
+    engine = engine_for(url)
+    metadata = MetaData()
+    table = clients_table(metadata)
+    with engine.begin() as conn:
+        metadata.drop_all(conn)
+        metadata.create_all(conn)
+        ensure_bookkeeping(conn)
+    return engine, table
+
+
+def timed(function: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def seedlib_run(url: str, rows: int) -> tuple[float, str]:
+    """seedlib end to end: reserve keys, generate, load, ledger, verify; one transaction."""
+    engine, table = fresh_table(url)
+    settings = resolve_settings(database_url=url, size=str(rows), environ={})
+    label = f"bench-{uuid.uuid4().hex[:8]}"
+    try:
+        with engine.begin() as conn:
+            started = time.perf_counter()
+            seed_tables(
+                conn,
+                table.metadata,
+                {table.name: 100},
+                settings=settings,
+                revision=label,
+                run_id=label,
+            )
+            return time.perf_counter() - started, label
+    finally:
+        engine.dispose()
+
+
+def raw_load(url: str, data: list[tuple[Any, ...]], how: str) -> float:
+    engine, table = fresh_table(url)
+    names = ", ".join(COLUMNS)
+    if engine.dialect.name == "sqlite":  # the driver takes no Decimal
+        data = [(*row[:9], str(row[9]), row[10]) for row in data]
+    try:
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            started = time.perf_counter()
+            if how == "copy":
+                with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                    for row in data:
+                        copy.write_row(row)
+            elif how == "load_data":
+                with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as out:
+                    out.writelines(
+                        "\t".join("\\N" if v is None else str(v) for v in row) + "\n"
+                        for row in data
+                    )
+                cursor.execute(
+                    f"LOAD DATA LOCAL INFILE %s INTO TABLE {table.name} ({names})", (out.name,)
+                )
+                os.unlink(out.name)
+            else:
+                mark = "?" if engine.dialect.name == "sqlite" else "%s"
+                cursor.executemany(
+                    f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * 11)})", data
+                )
+            raw.commit()
+            return time.perf_counter() - started
+        finally:
+            raw.close()
+    finally:
+        engine.dispose()
+
+
+def core_executemany(url: str, data: list[tuple[Any, ...]]) -> float:
+    engine, table = fresh_table(url)
+    try:
+        dicts = [dict(zip(COLUMNS, row, strict=True)) for row in data]
+        with engine.begin() as conn:
+            return timed(lambda: conn.execute(table.insert(), dicts))
+    finally:
+        engine.dispose()
+
+
+def faker_executemany(url: str, rows: int) -> float:
+    """The usual hand-rolled seeder: Faker per field, then Core executemany."""
+    from faker import Faker
+
+    fake = Faker()
+    Faker.seed(0)
+    engine, table = fresh_table(url)
+    try:
+        started = time.perf_counter()
+        data = [
+            {
+                "id": i,
+                "client_code": f"WHL{i:07d}",
+                "business_name": fake.company(),
+                "email": f"{i}.{fake.email()}",
+                "phone": fake.phone_number()[:32],
+                "address_line1": fake.street_address(),
+                "city": fake.city(),
+                "state": fake.state_abbr(),
+                "postal_code": fake.postcode(),
+                "credit_limit": Decimal(
+                    fake.pydecimal(left_digits=5, right_digits=2, positive=True)
+                ),
+                "notes": None,
+            }
+            for i in range(1, rows + 1)
+        ]
+        with engine.begin() as conn:
+            conn.execute(table.insert(), data)
+        return time.perf_counter() - started
+    finally:
+        engine.dispose()
+
+
+def factory_boy_run(url: str, rows: int) -> float:
+    import factory
+    from factory.alchemy import SQLAlchemyModelFactory
+    from sqlalchemy.orm import DeclarativeBase, Session
+
+    engine, table = fresh_table(url)
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Client(Base):
+        __table__ = table
+
+    session = Session(engine)
+
+    class ClientFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
+        class Meta:
+            model = Client
+            sqlalchemy_session = session
+            sqlalchemy_session_persistence = "flush"
+
+        id = factory.Sequence(lambda n: n + 1)
+        client_code = factory.Sequence(lambda n: f"WHL{n:07d}")
+        business_name = factory.Faker("company")
+        email = factory.Sequence(lambda n: f"buyer.{n}@example.com")
+        phone = factory.Faker("numerify", text="(###) ###-####")
+        address_line1 = factory.Faker("street_address")
+        city = factory.Faker("city")
+        state = factory.Faker("state_abbr")
+        postal_code = factory.Faker("postcode")
+        credit_limit = factory.Faker("pydecimal", left_digits=5, right_digits=2, positive=True)
+        notes = None
+
+    try:
+        started = time.perf_counter()
+        for _ in range(rows):
+            ClientFactory()
+        session.commit()
+        return time.perf_counter() - started
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def rollback_vs_delete(url: str, rows: int) -> dict[str, float]:
+    """seedlib's rollback against a raw DELETE … BETWEEN of the same rows, with a foreign key
+    from another (empty) table present in both cases."""
+    child = (
+        "CREATE TABLE bench_orders (id INTEGER PRIMARY KEY, client_id INTEGER,"
+        " FOREIGN KEY (client_id) REFERENCES bench_clients (id))"
+    )
+    timings = {}
+    for how in ("seedlib_rollback_s", "raw_delete_s"):
+        engine = engine_for(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS bench_orders"))
+        engine.dispose()
+        _seconds, label = seedlib_run(url, rows)
+        engine = engine_for(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(child))
+                low, high = conn.execute(text("SELECT min(id), max(id) FROM bench_clients")).one()
+            with engine.begin() as conn:
+                if how == "seedlib_rollback_s":
+                    timings[how] = timed(lambda c=conn, r=label: unseed_revision(c, r))
+                else:
+                    timings[how] = timed(
+                        lambda conn=conn, low=low, high=high: conn.execute(
+                            text("DELETE FROM bench_clients WHERE id BETWEEN :a AND :b"),
+                            {"a": low, "b": high},
+                        )
+                    )
+            with engine.begin() as conn:
+                conn.execute(text("DROP TABLE bench_orders"))
+        finally:
+            engine.dispose()
+    return {**timings, "ratio": timings["seedlib_rollback_s"] / timings["raw_delete_s"]}
+
+
+def peak_rss_mb(url: str, rows: int) -> float:
+    """Peak RSS (VmHWM) of a fresh process that seeds ``rows`` rows."""
+    code = "\n".join(
+        [
+            "import sys",
+            f"sys.path.insert(0, {str(ROOT)!r})",
+            "from benchmarks.run import seedlib_run",
+            f"seedlib_run({url!r}, {rows})",
+            "print(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])",
+        ]
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(done.stdout.strip().splitlines()[-1]) / 1024
+
+
+def cli_floor(rows: int) -> dict[str, float]:
+    """`seedctl upgrade` on a fresh SQLite file, process start included."""
+    size = max(1, round(rows * 100 / 2505))  # the reference ERP has 2,505 rows at size 100
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/terp.sqlite3"
+        env = {**os.environ, "DATABASE_URL": url}
+        subprocess.run(
+            [sys.executable, "-m", "alembic", "-c", "examples/terp/alembic.ini", "upgrade", "head"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        started = time.perf_counter()
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "seedlib",
+                "--log-format",
+                "json",
+                "upgrade",
+                "--size",
+                str(size),
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        seconds = time.perf_counter() - started
+    inserted = sum(
+        json.loads(line).get("rows", 0)
+        for line in done.stderr.splitlines()
+        if '"table_seeded"' in line
+    )
+    return {"rows": inserted, "seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=200_000, help="rows for the fast loaders")
+    parser.add_argument("--slow-rows", type=int, default=10_000, help="rows for Faker/factory_boy")
+    parser.add_argument("--memory-rows", default="100000,1000000")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--mysql", default="mysql://root@127.0.0.1:3306/mysql")
+    parser.add_argument("--skip", default="", help="comma list: postgresql,mysql,sqlite,memory")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    n = args.rows
+    data = prebuilt(n)
+    results: dict[str, Any] = {
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        },
+        "versions": library_versions(),
+        "rows": n,
+        "comparisons": [],
+    }
+    comparisons: list[dict[str, Any]] = results["comparisons"]
+
+    def compare(
+        name: str, ours: float, ours_rows: int, base: float, base_rows: int, target: str
+    ) -> None:
+        ours_rate, base_rate = ours_rows / ours, base_rows / base
+        comparisons.append(
+            {
+                "comparison": name,
+                "seedlib_rows_per_s": round(ours_rate),
+                "baseline_rows_per_s": round(base_rate),
+                "ratio": round(ours_rate / base_rate, 2),
+                "target": target,
+            }
+        )
+        print(
+            f"{name}: {ours_rate:,.0f} vs {base_rate:,.0f} rows/s = "
+            f"{ours_rate / base_rate:.2f}x (target {target})",
+            flush=True,
+        )
+
+    if "postgresql" not in skip:
+        with database("postgresql", args.postgres) as url:
+            ours, _ = seedlib_run(url, n)
+            compare(
+                "PostgreSQL: seedlib vs COPY of pre-built rows",
+                ours,
+                n,
+                raw_load(url, data, "copy"),
+                n,
+                ">= 0.75",
+            )
+            compare(
+                "PostgreSQL: seedlib vs Core executemany of pre-built rows",
+                ours,
+                n,
+                core_executemany(url, data),
+                n,
+                "-",
+            )
+            compare(
+                "PostgreSQL: seedlib vs Faker + Core executemany",
+                ours,
+                n,
+                faker_executemany(url, args.slow_rows),
+                args.slow_rows,
+                ">= 40",
+            )
+            compare(
+                "PostgreSQL: seedlib vs factory_boy",
+                ours,
+                n,
+                factory_boy_run(url, args.slow_rows),
+                args.slow_rows,
+                ">= 75",
+            )
+            rb = rollback_vs_delete(url, n)
+            comparisons.append(
+                {
+                    "comparison": f"PostgreSQL: rollback of {n:,} rows vs raw DELETE",
+                    "seedlib_s": round(rb["seedlib_rollback_s"], 3),
+                    "baseline_s": round(rb["raw_delete_s"], 3),
+                    "ratio": round(rb["ratio"], 2),
+                    "target": "<= 2",
+                }
+            )
+            print(f"rollback: {rb['ratio']:.2f}x raw DELETE", flush=True)
+            if "memory" not in skip:
+                sizes = [int(x) for x in args.memory_rows.split(",")]
+                rss = {str(s): round(peak_rss_mb(url, s), 1) for s in sizes}
+                results["peak_rss_mb"] = rss
+                print(f"peak RSS (MB) by rows: {rss}", flush=True)
+    if "mysql" not in skip:
+        with database("mysql", args.mysql) as url:
+            ours, _ = seedlib_run(url, n)
+            compare(
+                "MariaDB: seedlib vs LOAD DATA LOCAL of pre-built rows",
+                ours,
+                n,
+                raw_load(url, data, "load_data"),
+                n,
+                ">= 0.6",
+            )
+            compare(
+                "MariaDB: seedlib vs executemany of pre-built rows",
+                ours,
+                n,
+                raw_load(url, data, "executemany"),
+                n,
+                "-",
+            )
+    if "sqlite" not in skip:
+        with database("sqlite", "") as url:
+            ours, _ = seedlib_run(url, n)
+            compare(
+                "SQLite: seedlib vs raw executemany in one transaction",
+                ours,
+                n,
+                raw_load(url, data, "executemany"),
+                n,
+                ">= 0.75",
+            )
+        results["cli_floors"] = [cli_floor(1_000), cli_floor(10_000)]
+        for floor in results["cli_floors"]:
+            print(f"CLI: {floor['rows']:,} rows in {floor['seconds']:.2f} s", flush=True)
+    write(results)
+
+
+def write(results: dict[str, Any]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    lines = [
+        f"# Benchmark results ({results['rows']:,} rows)",
+        "",
+        f"Machine: {results['machine']['platform']}, {results['machine']['cpus']} CPUs, Python "
+        f"{results['machine']['python']}. Libraries: "
+        + ", ".join(f"{k} {v}" for k, v in results["versions"].items()),
+        "",
+        "| comparison | seedlib | baseline | ratio | target |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for c in results["comparisons"]:
+        if "seedlib_rows_per_s" in c:
+            lines.append(
+                f"| {c['comparison']} | {c['seedlib_rows_per_s']:,} rows/s | "
+                f"{c['baseline_rows_per_s']:,} rows/s | {c['ratio']} | {c['target']} |"
+            )
+        else:
+            lines.append(
+                f"| {c['comparison']} | {c['seedlib_s']} s | {c['baseline_s']} s | "
+                f"{c['ratio']} | {c['target']} |"
+            )
+    if "peak_rss_mb" in results:
+        lines += [
+            "",
+            "Peak RSS (MB) by rows seeded: "
+            + ", ".join(f"{int(k):,} rows: {v}" for k, v in results["peak_rss_mb"].items()),
+        ]
+    for floor in results.get("cli_floors", []):
+        lines.append(
+            f"\nCLI `seedctl upgrade` on SQLite, process start included: "
+            f"{floor['rows']:,} rows in {floor['seconds']:.2f} s"
+        )
+    (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
