@@ -163,6 +163,8 @@ def raw_load(url: str, data: list[tuple[Any, ...]], how: str) -> float:
                 os.unlink(out.name)
             else:
                 mark = "?" if engine.dialect.name == "sqlite" else "%s"
+                if engine.dialect.name == "sqlite":
+                    cursor.execute("BEGIN")  # one transaction, as the comparison says
                 cursor.executemany(
                     f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * 11)})", data
                 )
