@@ -16,8 +16,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, text
+from sqlalchemy import MetaData, text
 
+from benchmarks.run import clients_table
 from seedlib.config import resolve_settings
 from seedlib.db import engine_for
 from seedlib.engine import seed_tables
@@ -27,27 +28,9 @@ from seedlib.track.ledger import ensure_bookkeeping
 RESULTS = Path(__file__).parent / "results" / "ledger_overhead.json"
 
 
-def clients(metadata: MetaData) -> Table:
-    return Table(
-        "bench_clients",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("client_code", String(16), unique=True, nullable=False),
-        Column("business_name", String(200), nullable=False),
-        Column("email", String(255), nullable=False),
-        Column("phone", String(32), nullable=False),
-        Column("address_line1", String(200), nullable=False),
-        Column("city", String(100), nullable=False),
-        Column("state", String(2), nullable=False),
-        Column("postal_code", String(10), nullable=False),
-        Column("credit_limit", Numeric(12, 2), nullable=False),
-        Column("notes", String(200)),
-    )
-
-
 def run(url: str, rows: int, with_ledger: bool) -> float:
     metadata = MetaData()
-    table = clients(metadata)
+    table = clients_table(metadata)
     engine = engine_for(url)
     settings = resolve_settings(database_url=url, size=str(rows), environ={})
     original = ledger.record

@@ -16,11 +16,12 @@ import os
 import tempfile
 import time
 import uuid
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
+
+from benchmarks.run import prebuilt
 
 RESULTS = Path(__file__).parent / "results" / "mysql_loaders.json"
 DDL = (
@@ -33,25 +34,6 @@ COLUMNS = (
     "id, client_code, business_name, email, phone, address_line1, city, state, postal_code,"
     " credit_limit, notes"
 )
-
-
-def rows(n: int) -> list[tuple[Any, ...]]:
-    return [
-        (
-            i,
-            f"WHL{i:07d}",
-            f"Company {i} Farms",
-            f"buyer.{i}@example.com",
-            "(555) 555-0100",
-            f"{i} Main St",
-            "Oakland",
-            "CA",
-            "94607",
-            Decimal("1000.00"),
-            None,
-        )
-        for i in range(1, n + 1)
-    ]
 
 
 def timed_load(url: str, data: list[tuple[Any, ...]], how: str) -> float:
@@ -96,7 +78,7 @@ def main() -> None:
     admin = create_engine(f"{args.server.replace('mysql://', 'mysql+pymysql://')}/mysql")
     with admin.begin() as conn:
         conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
-    data = rows(args.rows)
+    data = prebuilt(args.rows)
     results: dict[str, float] = {}
     try:
         drivers = ["pymysql"] + (["mysqldb"] if importlib.util.find_spec("MySQLdb") else [])
