@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -68,10 +68,6 @@ class Settings:
     strict: bool = False
     chunk_rows: int = DEFAULT_CHUNK_ROWS
     audit_file: str | None = None
-
-    def with_(self, **changes: object) -> Settings:
-        """A copy with some fields changed."""
-        return replace(self, **changes)  # type: ignore[arg-type]
 
     @property
     def safe_url(self) -> str:

@@ -42,17 +42,6 @@ class Columnar:
         return [one(o, h) for o, h in zip(ordinals, hs, strict=True)]
 
 
-def mapped(generator: Generator, function: Callable[[Any], Any]) -> Generator:
-    """``function`` applied to what ``generator`` makes (keeps it columnar)."""
-    if isinstance(generator, Columnar):
-        inner = generator
-        return Columnar(
-            lambda o, h: function(inner(o, h, {})),
-            lambda ordinals, hs: [function(v) for v in inner.batch(ordinals, hs)],
-        )
-    return lambda o, h, r: function(generator(o, h, r))
-
-
 EPOCH = dt.datetime(2024, 1, 1)
 EPOCH_DATE = EPOCH.date()
 

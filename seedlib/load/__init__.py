@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.engine import Connection
 
-__all__ = ["allocate_keys", "open_writer", "write_rows"]
+__all__ = ["allocate_keys", "open_writer"]
 
 Write = Callable[[Sequence[Sequence[Any]]], None]
 
@@ -41,11 +41,3 @@ def open_writer(conn: Connection, table: Table, columns: Sequence[str]) -> Itera
     from seedlib.load.generic import insert_rows
 
     yield lambda rows: insert_rows(conn, table, columns, rows) if rows else None
-
-
-def write_rows(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
-    """Insert ``rows`` into ``table`` in ``conn``'s transaction."""
-    with open_writer(conn, table, columns) as write:
-        write(rows)

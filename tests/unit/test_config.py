@@ -169,13 +169,6 @@ def test_chunk_rows_precedence_and_validation() -> None:
         resolve_settings(environ={**environ, "SEEDLIB_CHUNK_ROWS": "many"})
 
 
-def test_with_returns_a_changed_copy() -> None:
-    settings = resolve_settings(database_url="sqlite:///x.db", environ={})
-    changed = settings.with_(seed=9, dry_run=True)
-    assert (changed.seed, changed.dry_run) == (9, True)
-    assert (settings.seed, settings.dry_run) == (0, False)
-
-
 # --- URLs -------------------------------------------------------------------------------------
 
 
