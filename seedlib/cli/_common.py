@@ -1,0 +1,131 @@
+"""Options, consoles and error mapping shared by the ``seedctl`` command modules."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from seedlib import log
+from seedlib.config import ENVIRONMENTS, Size
+from seedlib.exceptions import ConfigurationError, SeedError
+
+
+class LogFormat(enum.StrEnum):
+    json = "json"
+    console = "console"
+
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+_state: dict[str, Any] = {}
+
+
+def _check_env(value: str | None) -> str | None:
+    if value is not None and value.lower() not in ENVIRONMENTS:
+        raise typer.BadParameter(f"{value!r}: use one of {', '.join(ENVIRONMENTS)}")
+    return value
+
+
+def _check_size(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            Size.parse(value)
+        except ConfigurationError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+EnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--env",
+        callback=_check_env,
+        help="development, test, staging or production [default: $SEEDLIB_ENV or development]",
+    ),
+]
+SizeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--size",
+        callback=_check_size,
+        help="small, medium, large or a row count N (a table "
+        "declared with 100 rows gets N) [default: the environment's]",
+    ),
+]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="RNG seed [default: 0]")]
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL [default: $SEEDLIB_DATABASE_URL, $DATABASE_URL, "
+        "or the embedded SQLite file]",
+    ),
+]
+LockOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--lock-timeout", min=0, help="seconds to wait for the lock; 0 fails at once [default: 30]"
+    ),
+]
+ProdOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-production",
+        help="allow --env production (also needs SEEDLIB_ALLOW_PRODUCTION=<database name>)",
+    ),
+]
+DryOpt = Annotated[bool, typer.Option("--dry-run", help="show what would happen; write nothing")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """One readable line on stderr and the documented exit code for every failure."""
+    try:
+        yield
+    except SeedError as exc:
+        err.print(f"seedctl: error: {exc}", markup=False)
+        raise typer.Exit(exc.exit_code) from None
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        err.print("seedctl: interrupted; the running revision was rolled back", markup=False)
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        log.get_logger().error("unexpected_error", error=str(exc), exc_info=True)
+        err.print(
+            f"seedctl: unexpected error: {type(exc).__name__}: {exc} (the JSON log on "
+            "stderr has the stack; please report it)",
+            markup=False,
+        )
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(table: str, done: int, total: int) -> None:
+        if table not in tasks:
+            tasks[table] = bar.add_task(table, total=total)
+        bar.update(tasks[table], completed=done)
+
+    with bar:
+        yield update
