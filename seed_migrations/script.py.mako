@@ -7,7 +7,7 @@ Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 """
 
-from seedlib import TableSpec, seed, unseed, values
+from seedlib import TableSpec, seed_revision, unseed_revision, values
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
@@ -23,8 +23,8 @@ SEEDS: dict[str, int | TableSpec] = {
 
 
 def upgrade() -> None:
-    seed(revision, SEEDS)
+    seed_revision(revision, SEEDS)
 
 
 def downgrade() -> None:
-    unseed(revision)
+    unseed_revision(revision)

@@ -1,9 +1,11 @@
 """seedlib: versioned, reversible database seeding for Alembic projects.
 
-Seed revisions call :func:`seed` in ``upgrade()`` and :func:`unseed` in ``downgrade()``;
-applications add :func:`include_object` to their own ``env.py``.
+Seed revisions call :func:`seed_revision` in ``upgrade()`` and :func:`unseed_revision` in
+``downgrade()``; applications add :func:`include_object` to their own ``env.py``. Any database
+can also be seeded directly, without revisions: :func:`seed` and :func:`unseed` with a label.
 """
 
+from seedlib.direct import SeedResult, labels, seed, unseed
 from seedlib.exceptions import (
     ConfigurationError,
     DataError,
@@ -14,7 +16,7 @@ from seedlib.exceptions import (
     SeedError,
 )
 from seedlib.generate import values
-from seedlib.integrations.alembic import include_object, seed, unseed
+from seedlib.integrations.alembic import include_object, seed_revision, unseed_revision
 from seedlib.plan.spec import TableSpec
 
 __all__ = [
@@ -25,9 +27,13 @@ __all__ = [
     "Refused",
     "RollbackBlocked",
     "SeedError",
+    "SeedResult",
     "TableSpec",
     "include_object",
+    "labels",
     "seed",
+    "seed_revision",
     "unseed",
+    "unseed_revision",
     "values",
 ]

@@ -7,7 +7,7 @@ Create Date: 2026-11-29 07:30:00
 
 from decimal import Decimal
 
-from seedlib import TableSpec, seed, unseed, values
+from seedlib import TableSpec, seed_revision, unseed_revision, values
 
 revision = "s001"
 down_revision = None
@@ -54,8 +54,8 @@ SEEDS: dict[str, int | TableSpec] = {
 
 
 def upgrade() -> None:
-    seed(revision, SEEDS)
+    seed_revision(revision, SEEDS)
 
 
 def downgrade() -> None:
-    unseed(revision)
+    unseed_revision(revision)

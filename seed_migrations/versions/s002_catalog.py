@@ -5,7 +5,7 @@ Revises: s001
 Create Date: 2026-11-29 07:31:00
 """
 
-from seedlib import TableSpec, seed, unseed, values
+from seedlib import TableSpec, seed_revision, unseed_revision, values
 
 revision = "s002"
 down_revision = "s001"
@@ -31,8 +31,8 @@ SEEDS: dict[str, int | TableSpec] = {
 
 
 def upgrade() -> None:
-    seed(revision, SEEDS)
+    seed_revision(revision, SEEDS)
 
 
 def downgrade() -> None:
-    unseed(revision)
+    unseed_revision(revision)

@@ -5,7 +5,7 @@ Revises: s002
 Create Date: 2026-11-29 07:32:00
 """
 
-from seedlib import TableSpec, seed, unseed, values
+from seedlib import TableSpec, seed_revision, unseed_revision, values
 
 revision = "s003"
 down_revision = "s002"
@@ -29,8 +29,8 @@ SEEDS: dict[str, int | TableSpec] = {
 
 
 def upgrade() -> None:
-    seed(revision, SEEDS)
+    seed_revision(revision, SEEDS)
 
 
 def downgrade() -> None:
-    unseed(revision)
+    unseed_revision(revision)

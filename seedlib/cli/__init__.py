@@ -4,14 +4,13 @@ exit codes (documented in docs/cli.md)."""
 from __future__ import annotations
 
 import json
-import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from seedlib import commands, log
+from seedlib.cli import direct
 from seedlib.cli._common import (
     DryOpt,
     EnvOpt,
@@ -22,16 +21,16 @@ from seedlib.cli._common import (
     SeedOpt,
     SizeOpt,
     UrlOpt,
+    _confirm,
     _errors,
     _progress,
+    _render_previews,
     _state,
     err,
     out,
 )
 from seedlib.config import Settings, resolve_settings
-from seedlib.exceptions import Refused
 from seedlib.project import Project
-from seedlib.rollback import RollbackReport
 
 app = typer.Typer(
     name="seedctl",
@@ -108,16 +107,6 @@ def _render_plan(revisions: list[dict[str, Any]], title: str) -> None:
     out.print(f"{total:,} rows in {len(revisions)} revision(s).")
 
 
-def _render_previews(previews: list[RollbackReport], console: Console) -> None:
-    table = Table(title="rows to delete (from the ledger)")
-    for column in ("revision", "table", "rows", "sample keys"):
-        table.add_column(column, justify="right" if column == "rows" else "left")
-    for p in previews:
-        for name, count in p.ledgered.items():
-            table.add_row(p.revision, name, f"{count:,}", ", ".join(p.samples.get(name, [])))
-    console.print(table)
-
-
 @app.command(epilog="Example: seedctl upgrade --env staging --size medium --seed 7")
 def upgrade(
     env: EnvOpt = None,
@@ -164,13 +153,6 @@ def upgrade(
         with _progress() as progress:
             result = commands.upgrade(project, settings, target=target, progress=progress)
         _render_runs(result)
-
-
-def _confirm(previews: list[RollbackReport]) -> bool:
-    if not sys.stdin.isatty():
-        raise Refused("downgrade deletes rows and there is no terminal to confirm on; pass --yes")
-    _render_previews(previews, err)
-    return typer.confirm("Delete these rows?", default=False, err=True)
 
 
 @app.command(
@@ -299,6 +281,15 @@ def plan(
             out.print_json(json.dumps({"size": settings.size.name, "revisions": revisions}))
             return
         _render_plan(revisions, f"seedctl plan (size {settings.size.name})")
+
+
+app.command(
+    "seed",
+    epilog="Example: seedctl seed --database-url sqlite:///app.db --rows 1000 --table orders=5000",
+)(direct.seed)
+app.command(
+    "unseed", epilog="Example: seedctl unseed --database-url sqlite:///app.db --label default --yes"
+)(direct.unseed)
 
 
 def main() -> None:

@@ -6,15 +6,19 @@ import enum
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
 
 from seedlib import log
 from seedlib.config import ENVIRONMENTS, Size
-from seedlib.exceptions import ConfigurationError, SeedError
+from seedlib.exceptions import ConfigurationError, Refused, SeedError
+
+if TYPE_CHECKING:
+    from seedlib.rollback import RollbackReport
 
 
 class LogFormat(enum.StrEnum):
@@ -129,3 +133,20 @@ def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
 
     with bar:
         yield update
+
+
+def _render_previews(previews: list[RollbackReport], console: Console) -> None:
+    table = Table(title="rows to delete (from the ledger)")
+    for column in ("revision", "table", "rows", "sample keys"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for p in previews:
+        for name, count in p.ledgered.items():
+            table.add_row(p.revision, name, f"{count:,}", ", ".join(p.samples.get(name, [])))
+    console.print(table)
+
+
+def _confirm(previews: list[RollbackReport]) -> bool:
+    if not sys.stdin.isatty():
+        raise Refused("this deletes rows and there is no terminal to confirm on; pass --yes")
+    _render_previews(previews, err)
+    return typer.confirm("Delete these rows?", default=False, err=True)

@@ -51,7 +51,7 @@ def run_env() -> None:
     run_environment(context)  # type: ignore[arg-type]
 
 
-def seed(revision: str, spec: SeedSpec) -> list[TableReport]:
+def seed_revision(revision: str, spec: SeedSpec) -> list[TableReport]:
     """Generate and load the rows ``spec`` asks for; call it from a seed revision's ``upgrade()``.
 
     Args:
@@ -113,7 +113,7 @@ def seed(revision: str, spec: SeedSpec) -> list[TableReport]:
     return reports
 
 
-def unseed(revision: str) -> None:
+def unseed_revision(revision: str) -> None:
     """Delete exactly the rows ``revision`` inserted; call it from a seed revision's
     ``downgrade()``.
 
