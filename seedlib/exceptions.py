@@ -68,6 +68,15 @@ class DataError(SeedError):
         self.problems = list(problems)
 
 
+class UnmaskedPII(DataError):
+    """Personal data would reach, or was found in, a non-production database unmasked.
+
+    Raised when a PII column has no masking strategy (``problems`` names the columns) and when
+    ``seedctl pii verify`` finds original source values in the target (``problems`` are the
+    findings: table, column, count — never the values).
+    """
+
+
 #: Exit codes, as documented in ``docs/cli.md``.
 EXIT_CODES: dict[int, str] = {
     0: "ok",

@@ -1,0 +1,390 @@
+"""Maskers: small callables with one signature, ``(value, h, ctx) -> masked value``.
+
+``value`` is the original (never None or empty: those pass through unmasked), ``h`` 128 bits of
+a keyed BLAKE2 hash of the normalised value (see :mod:`seedlib.mask.session`), ``ctx`` the
+vocabulary, the column's length and a way to mask embedded values of another kind consistently.
+A masker is a pure function of its arguments, so masking is deterministic; the session owns the
+key, re-probing on collisions, and the guarantee that no output equals its input.
+
+Every masker keeps the format of what it masks: emails stay valid (on reserved domains), phones
+keep their punctuation, names stay names, company names stay company names, postal codes stay
+valid for their region, dates of birth stay plausible, and strings fit the column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeAlias
+
+#: Domains reserved for documentation by RFC 2606: mail to them can never reach anyone.
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
+REDACTED = "[redacted]"
+_COMPANY_SUFFIXES = (
+    "Inc",
+    "LLC",
+    "Group",
+    "Ltd",
+    "Holdings",
+    "Partners",
+    "Supply Co.",
+    "Distribution",
+    "Wholesale",
+    "Trading Co.",
+)
+#: First two digits the IRS assigns to Employer Identification Numbers.
+_EIN_PREFIXES = tuple(
+    f"{p:02d}"
+    for p in [
+        *range(1, 7),
+        *range(10, 17),
+        *range(20, 28),
+        *range(30, 49),
+        *range(50, 69),
+        *range(71, 78),
+        *range(80, 89),
+        *range(90, 96),
+        98,
+        99,
+    ]
+)
+
+
+class Vocabulary:
+    """Realistic words to mask with, built once (deterministically) and shared by maskers."""
+
+    @cached_property
+    def first_names(self) -> tuple[str, ...]:
+        from faker.providers.person.en_US import Provider
+
+        return tuple(sorted(Provider.first_names))
+
+    @cached_property
+    def last_names(self) -> tuple[str, ...]:
+        from faker.providers.person.en_US import Provider
+
+        return tuple(sorted(Provider.last_names))
+
+    @cached_property
+    def name_words(self) -> frozenset[str]:
+        """Lower-cased first and last names, to spot names in free text."""
+        return frozenset(n.lower() for n in (*self.first_names, *self.last_names))
+
+    @cached_property
+    def email_firsts(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_ascii_lower(n) for n in self.first_names if _ascii_lower(n)))
+
+    @cached_property
+    def email_lasts(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_ascii_lower(n) for n in self.last_names if _ascii_lower(n)))
+
+    @cached_property
+    def streets(self) -> tuple[str, ...]:
+        """Street names (and secondary parts) without their house numbers."""
+        from seedlib.generate.pools import Pools
+
+        pool = Pools(0).get("street_address")
+        return tuple(dict.fromkeys(re.sub(r"^\d+\s+", "", s) for s in pool))
+
+    @cached_property
+    def cities(self) -> tuple[str, ...]:
+        from seedlib.generate.pools import Pools
+
+        return tuple(dict.fromkeys(Pools(0).get("city")))
+
+
+def _ascii_lower(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+@dataclass(frozen=True)
+class MaskContext:
+    """What a masker may use besides the value and its hash."""
+
+    vocabulary: Vocabulary
+    length: int | None = None
+    #: ``(strategy, value) -> masked``: masks an embedded value exactly as a column of that
+    #: kind would, so an email inside a note maps to the same address as in the email column.
+    submask: Callable[[str, Any], Any] | None = None
+
+
+Masker: TypeAlias = Callable[[Any, int, MaskContext], Any]
+
+
+def fit(value: str, length: int | None) -> str:
+    """``value`` cut to ``length`` characters (trailing spaces dropped)."""
+    if length is None or len(value) <= length:
+        return value
+    return value[:length].rstrip()
+
+
+def _digit_stream(h: int, n: int) -> str:
+    text = f"{h:039d}"
+    while len(text) < n:
+        text += text[::-1]
+    return text[-n:]
+
+
+def email(value: Any, h: int, ctx: MaskContext) -> str:
+    """``first.lastNN@example.org``: valid, on a reserved domain, within the column's length."""
+    v = ctx.vocabulary
+    firsts, lasts = v.email_firsts, v.email_lasts
+    local = f"{firsts[h % len(firsts)]}.{lasts[(h >> 16) % len(lasts)]}{(h >> 32) % 1000}"
+    domain = RESERVED_DOMAINS[(h >> 48) % 3]
+    if ctx.length is not None and len(local) + 1 + len(domain) > ctx.length:
+        room = ctx.length - 1 - len(domain)
+        if room < 1:
+            return fit(f"{(h >> 56) % 10**8}@{domain}", ctx.length)
+        local = local[:room].rstrip(".")
+    return f"{local}@{domain}"
+
+
+def _replace_digits(value: str, digits: str) -> str:
+    it = iter(digits)
+    return "".join(next(it) if c.isdigit() else c for c in value)
+
+
+def phone(value: Any, h: int, ctx: MaskContext) -> str:
+    """Digits replaced, punctuation and a leading country code kept; NANP numbers stay dialable
+    in form (area code and exchange start with 2–9)."""
+    text = str(value)
+    keep = ""
+    body = text
+    m = re.match(r"^(\+\d{1,3}[\s.-]|1[\s.-])", text)
+    if m:
+        keep, body = m.group(0), text[m.end() :]
+    n = sum(c.isdigit() for c in body)
+    digits = list(_digit_stream(h, n))
+    if n == 10 and (keep.startswith(("+1", "1")) or not keep):
+        for i in (0, 3):
+            digits[i] = str(2 + int(digits[i]) % 8)
+            if digits[i + 1] == digits[i + 2] == "1":  # N11 codes are service numbers
+                digits[i + 2] = "2"
+    return fit(keep + _replace_digits(body, "".join(digits)), ctx.length)
+
+
+def first_name(value: Any, h: int, ctx: MaskContext) -> str:
+    names = ctx.vocabulary.first_names
+    return fit(names[h % len(names)], ctx.length)
+
+
+def last_name(value: Any, h: int, ctx: MaskContext) -> str:
+    names = ctx.vocabulary.last_names
+    return fit(names[h % len(names)], ctx.length)
+
+
+def person_name(value: Any, h: int, ctx: MaskContext) -> str:
+    """``First Last`` (or ``Last, First`` when the original is written that way)."""
+    v = ctx.vocabulary
+    first = v.first_names[h % len(v.first_names)]
+    last = v.last_names[(h >> 20) % len(v.last_names)]
+    text = f"{last}, {first}" if "," in str(value) else f"{first} {last}"
+    return fit(text, ctx.length)
+
+
+def company_name(value: Any, h: int, ctx: MaskContext) -> str:
+    """A company name (never a person's): ``Last Suffix``, ``Last & Last Suffix`` or
+    ``Last-Last Suffix``."""
+    lasts = ctx.vocabulary.last_names
+    a = lasts[h % len(lasts)]
+    b = lasts[(h >> 20) % len(lasts)]
+    suffix = _COMPANY_SUFFIXES[(h >> 40) % len(_COMPANY_SUFFIXES)]
+    shape = (h >> 48) % 3
+    text = (
+        f"{a} {suffix}"
+        if shape == 0
+        else f"{a} & {b} {suffix}"
+        if shape == 1
+        else f"{a}-{b} {suffix}"
+    )
+    return fit(text, ctx.length)
+
+
+def street_address(value: Any, h: int, ctx: MaskContext) -> str:
+    streets = ctx.vocabulary.streets
+    return fit(f"{1 + (h >> 24) % 9999} {streets[h % len(streets)]}", ctx.length)
+
+
+def city(value: Any, h: int, ctx: MaskContext) -> str:
+    cities = ctx.vocabulary.cities
+    return fit(cities[h % len(cities)], ctx.length)
+
+
+def _same_class(value: str, h: int, keep: int) -> str:
+    """Characters after the first ``keep`` replaced by ones of the same class (digit, upper,
+    lower); punctuation and spaces kept."""
+    out = list(value)
+    stream = _digit_stream(h, max(1, len(value)) * 2)
+    for i, c in enumerate(value):
+        if i < keep:
+            continue
+        d = int(stream[2 * i : 2 * i + 2])
+        if c.isdigit():
+            out[i] = str(d % 10)
+        elif "A" <= c <= "Z":
+            out[i] = chr(65 + d % 26)
+        elif "a" <= c <= "z":
+            out[i] = chr(97 + d % 26)
+    return "".join(out)
+
+
+def postal_code(value: Any, h: int, ctx: MaskContext) -> str:
+    """US ZIP and ZIP+4 stay valid and in the same region (first digit kept); other formats
+    keep their first character and shape."""
+    text = str(value).strip()
+    m = re.fullmatch(r"(\d)(\d{4})(-\d{4})?", text)
+    if m:
+        rest = (h % 10**4) if m.group(1) != "0" else 501 + h % (10**4 - 501)
+        zip5 = f"{m.group(1)}{rest:04d}"
+        plus = f"-{1 + (h >> 20) % 9999:04d}" if m.group(3) else ""
+        return fit(zip5 + plus, ctx.length)
+    return fit(_same_class(text, h, keep=1), ctx.length)
+
+
+def tax_id(value: Any, h: int, ctx: MaskContext) -> str:
+    """EINs (``NN-NNNNNNN``) keep a valid IRS prefix; SSNs (``NNN-NN-NNNN``) avoid the area,
+    group and serial numbers never issued; anything else keeps its shape."""
+    text = str(value).strip()
+    if re.fullmatch(r"\d{2}-\d{7}", text):
+        return fit(f"{_EIN_PREFIXES[h % len(_EIN_PREFIXES)]}-{(h >> 8) % 10**7:07d}", ctx.length)
+    if re.fullmatch(r"\d{3}-\d{2}-\d{4}", text):
+        area = 1 + h % 899
+        area = 667 if area == 666 else area
+        group = 1 + (h >> 12) % 99
+        serial = 1 + (h >> 24) % 9999
+        return fit(f"{area:03d}-{group:02d}-{serial:04d}", ctx.length)
+    return fit(_same_class(text, h, keep=0), ctx.length)
+
+
+_LICENCE_TYPE = re.compile(r"^[A-Za-z]{1,3}\d{0,3}[-\s]")
+
+
+def license_number(value: Any, h: int, ctx: MaskContext) -> str:
+    """A leading type code (``C11-`` in ``C11-0000123-LIC``) and letters kept, digits replaced;
+    a licence with no digits has its letters replaced instead."""
+    text = str(value)
+    code = _LICENCE_TYPE.match(text)
+    keep = code.group(0) if code else ""
+    body = text[len(keep) :]
+    if any(c.isdigit() for c in body):
+        return fit(keep + _replace_digits(body, _digit_stream(h, len(body))), ctx.length)
+    return fit(keep + _same_class(body, h, keep=0), ctx.length)
+
+
+def _luhn_digit(payload: str) -> str:
+    total = 0
+    for i, c in enumerate(reversed(payload)):
+        d = int(c)
+        if i % 2 == 0:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def card_number(value: Any, h: int, ctx: MaskContext) -> str:
+    """Same network (first digit) and grouping, new digits, a valid Luhn check digit."""
+    text = str(value)
+    digits = [c for c in text if c.isdigit()]
+    if len(digits) < 2:
+        return fit(_same_class(text, h, keep=0), ctx.length)
+    body = digits[0] + _digit_stream(h, len(digits) - 2)
+    return fit(_replace_digits(text, body + _luhn_digit(body)), ctx.length)
+
+
+def ip_address(value: Any, h: int, ctx: MaskContext) -> str:
+    """IPv4 → 10.0.0.0/8 (private), IPv6 → 2001:db8::/32 (documentation)."""
+    try:
+        parsed = ipaddress.ip_address(str(value).strip())
+    except ValueError:
+        parsed = None
+    if parsed is not None and parsed.version == 6:
+        masked: Any = ipaddress.IPv6Address((0x20010DB8 << 96) | (h & ((1 << 96) - 1)))
+    else:
+        masked = ipaddress.IPv4Address((10 << 24) | (h & 0xFFFFFF))
+    return fit(str(masked), ctx.length)
+
+
+def date_of_birth(value: Any, h: int, ctx: MaskContext) -> Any:
+    """Moved 1–365 days earlier: still plausible, and an adult stays an adult."""
+    shift = dt.timedelta(days=1 + h % 365)
+    if isinstance(value, dt.date):  # datetime is a date too
+        return value - shift
+    text = str(value).strip()
+    try:
+        parsed = dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return fit(_same_class(text, h, keep=0), ctx.length)
+    return (parsed - shift).isoformat() + text[10:]
+
+
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_PHONE_RE = re.compile(r"(?<![\w])(?:\+\d{1,3}[\s.-])?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?![\w])")
+_CARD_RE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+_SSN_RE = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
+_WORD_RE = re.compile(r"\b[A-Z][a-z]+(?:['-][A-Z][a-z]+)?\b")
+
+
+def free_text(value: Any, h: int, ctx: MaskContext) -> str:
+    """Embedded emails, card numbers, SSNs, phone numbers and capitalised names replaced by
+    their masked counterparts (the same ones their own columns get); other words kept."""
+    text = str(value)
+    sub = ctx.submask
+
+    def masked(kind: str) -> Callable[[re.Match[str]], str]:
+        def replace(m: re.Match[str]) -> str:
+            return str(sub(kind, m.group(0))) if sub is not None else REDACTED
+
+        return replace
+
+    text = _EMAIL_RE.sub(masked("email"), text)
+    text = _CARD_RE.sub(
+        lambda m: masked("card_number")(m) if _luhn_valid(m.group(0)) else m.group(0), text
+    )
+    text = _SSN_RE.sub(masked("tax_id"), text)
+    text = _PHONE_RE.sub(masked("phone"), text)
+    names = ctx.vocabulary.name_words
+    text = _WORD_RE.sub(
+        lambda m: masked("first_name")(m) if m.group(0).lower() in names else m.group(0), text
+    )
+    return fit(text, ctx.length)
+
+
+def _luhn_valid(text: str) -> bool:
+    digits = "".join(c for c in text if c.isdigit())
+    return len(digits) >= 13 and _luhn_digit(digits[:-1]) == digits[-1]
+
+
+def redact(value: Any, h: int, ctx: MaskContext) -> str:
+    """A fixed marker, cut to the column."""
+    return fit(REDACTED, ctx.length) or "x"
+
+
+def null(value: Any, h: int, ctx: MaskContext) -> None:
+    """Drop the value (nullable columns only)."""
+    return None
+
+
+#: Every masker by strategy name; a kind's default strategy has the kind's name.
+MASKERS: Mapping[str, Masker] = {
+    "person_name": person_name,
+    "first_name": first_name,
+    "last_name": last_name,
+    "company_name": company_name,
+    "email": email,
+    "phone": phone,
+    "street_address": street_address,
+    "city": city,
+    "postal_code": postal_code,
+    "tax_id": tax_id,
+    "license_number": license_number,
+    "ip_address": ip_address,
+    "date_of_birth": date_of_birth,
+    "card_number": card_number,
+    "free_text": free_text,
+    "redact": redact,
+    "null": null,
+}

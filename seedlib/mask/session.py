@@ -1,0 +1,176 @@
+"""A masking session: the key, keyed hashing, and the bookkeeping that keeps masking one-to-one.
+
+One session masks everything of one run. Values are hashed with keyed BLAKE2b over
+``(kind, attempt, normalised value)``; the normaliser makes ``Bob@X.com`` and ``bob@x.com`` (or
+``(555) 123-4567`` and ``555.123.4567``) one identity, so joins on them survive masking.
+
+Identifier kinds (email, phone, tax id, licence, card, IP) and every unique column remember which
+input took which output: a masked value already taken by another input is re-probed with the next
+attempt number, deterministically, so distinct inputs keep distinct outputs. An output equal to
+its own input is re-probed too, so no value masks to itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from seedlib.exceptions import DataError
+from seedlib.mask.keys import MaskingKey
+from seedlib.mask.maskers import MASKERS, MaskContext, Masker, Vocabulary
+from seedlib.mask.policy import IDENTIFIER_KINDS, ColumnRule
+
+#: Attempts before giving up on a distinct value (only reachable with a tiny output space).
+MAX_ATTEMPTS = 64
+_NON_DIGITS = re.compile(r"\D+")
+_DIGIT_KINDS = frozenset({"phone", "tax_id", "card_number"})
+
+
+#: Strategies whose output may equal the input (text without PII, a value already redacted).
+_MAY_REPEAT = frozenset({"free_text", "redact", "null"})
+_CASE_KINDS = frozenset({"email", "ip_address", "postal_code", "license_number"})
+
+
+def normalise(kind: str, value: Any) -> str:
+    """The identity of ``value`` as a ``kind``: what must map to one masked value."""
+    text = value if type(value) is str else _text(value)
+    if kind in _DIGIT_KINDS:
+        return _NON_DIGITS.sub("", text) or text.strip().casefold()
+    if kind in _CASE_KINDS:
+        return text.strip().casefold()
+    return " ".join(text.split()).casefold()
+
+
+def _text(value: Any) -> str:
+    return str(value.isoformat()) if hasattr(value, "isoformat") else str(value)
+
+
+@dataclass
+class _Registry:
+    """Which input took which output, within one (kind, length) scope."""
+
+    attempts: dict[str, int] = field(default_factory=dict)
+    taken: dict[str, str] = field(default_factory=dict)
+    #: Normalised originals no output may take (see :meth:`MaskingSession.reserve`).
+    reserved: set[str] = field(default_factory=set)
+
+
+class MaskingSession:
+    """Masks values for one run with one key; see the module docstring for the guarantees."""
+
+    def __init__(self, key: MaskingKey, *, vocabulary: Vocabulary | None = None) -> None:
+        self._key = key.material
+        self.key_fingerprint = key.fingerprint
+        self.vocabulary = vocabulary or Vocabulary()
+        self._registries: dict[tuple[str, ...], _Registry] = {}
+
+    def __repr__(self) -> str:
+        return f"MaskingSession(key_fingerprint={self.key_fingerprint})"
+
+    def digest(self, kind: str, normalised: str, attempt: int = 0) -> int:
+        """128 bits of the keyed hash of ``normalised`` as a ``kind``."""
+        data = f"{kind}\x1f{attempt}\x1f{normalised}".encode()
+        return int.from_bytes(hashlib.blake2b(data, key=self._key, digest_size=16).digest(), "big")
+
+    def column_masker(self, rule: ColumnRule, *, scope: str | None = None) -> Callable[[Any], Any]:
+        """A function masking the values of the column ``rule`` describes.
+
+        Values of identifier kinds share one registry per (strategy, length) across every
+        table, so the same input gets the same output everywhere and distinct inputs distinct
+        outputs. Other unique columns get a registry of their own (``scope`` names the column,
+        e.g. ``"clients.business_name"``).
+        """
+        strategy = rule.strategy
+        masker = MASKERS[strategy]
+        ctx = MaskContext(self.vocabulary, rule.length, self._submask)
+        return self._bind(strategy, masker, ctx, self._registry_for(rule, scope))
+
+    def reserve(self, rule: ColumnRule, values: Iterable[Any], *, scope: str | None = None) -> None:
+        """Declare original values of ``rule``'s column that no masked value may equal.
+
+        Masking already never maps a value to itself; reserving the whole source first also
+        keeps a masked value from landing, by chance, on another row's original value (so
+        ``seedctl pii verify`` finds nothing). Applies to identifier kinds and unique columns.
+        """
+        registry = self._registry_for(rule, scope)
+        if registry is None:
+            return
+        strategy = rule.strategy
+        registry.reserved.update(
+            normalise(strategy, v) for v in values if v is not None and v != ""
+        )
+
+    def _registry_for(self, rule: ColumnRule, scope: str | None) -> _Registry | None:
+        if rule.strategy in IDENTIFIER_KINDS:
+            return self._registry(rule.strategy, str(rule.length))
+        if rule.unique:
+            return self._registry(rule.strategy, str(rule.length), scope or rule.column)
+        return None
+
+    def mask(self, strategy: str, value: Any, *, length: int | None = None) -> Any:
+        """Mask one value as a column of ``strategy`` (no length limit unless given) would."""
+        rule = ColumnRule(column="", kind=strategy, strategy=strategy, length=length)
+        return self.column_masker(rule)(value)
+
+    def _submask(self, strategy: str, value: Any) -> Any:
+        return self.mask(strategy, value)
+
+    def _registry(self, *scope: str) -> _Registry:
+        registry = self._registries.get(scope)
+        if registry is None:
+            registry = self._registries[scope] = _Registry()
+        return registry
+
+    def _bind(
+        self, strategy: str, masker: Masker, ctx: MaskContext, registry: _Registry | None
+    ) -> Callable[[Any], Any]:
+        digest = self.digest
+
+        if strategy in _MAY_REPEAT:
+
+            def once(value: Any) -> Any:
+                if value is None or value == "":
+                    return value
+                return masker(value, digest(strategy, normalise(strategy, value)), ctx)
+
+            return once
+
+        def plain(value: Any) -> Any:
+            if value is None or value == "":
+                return value
+            norm = normalise(strategy, value)
+            for attempt in range(MAX_ATTEMPTS):
+                out = masker(value, digest(strategy, norm, attempt), ctx)
+                if out is None or normalise(strategy, out) != norm:
+                    return out
+            raise DataError(f"cannot mask a {strategy} value without reproducing it")
+
+        if registry is None:
+            return plain
+        attempts, taken, reserved = registry.attempts, registry.taken, registry.reserved
+
+        def tracked(value: Any) -> Any:
+            if value is None or value == "":
+                return value
+            norm = normalise(strategy, value)
+            known = attempts.get(norm)
+            if known is not None:
+                return masker(value, digest(strategy, norm, known), ctx)
+            for attempt in range(MAX_ATTEMPTS):
+                out = masker(value, digest(strategy, norm, attempt), ctx)
+                if out is None:
+                    return out
+                key = normalise(strategy, out)
+                if key != norm and taken.get(key, norm) == norm and key not in reserved:
+                    taken[key] = norm
+                    attempts[norm] = attempt
+                    return out
+            raise DataError(
+                f"cannot find a distinct masked {strategy} value after {MAX_ATTEMPTS} attempts; "
+                "the column is too short for this many distinct values"
+            )
+
+        return tracked

@@ -1,0 +1,192 @@
+"""Prove that no original PII value from a source reached a database.
+
+The source's PII columns (named explicitly, else suggested by :mod:`seedlib.mask.scan`) give a
+set of original values per kind, normalised as masking normalises them (case, spacing, and for
+phones, tax ids and cards, digits only). Then every text column of the target is read in
+batches; a value equal to an original, or text that embeds an original email or phone number,
+is a finding. Findings carry where and how many — never the values.
+
+Quasi-identifiers (city, first or last name alone, postal code, date of birth) are not checked
+by default: equal values occur by chance (many people are called Smith), so equality proves
+nothing. Name them in ``columns`` to check them anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import MetaData, select
+
+from seedlib.db import engine_for
+from seedlib.mask.convert import is_text
+from seedlib.mask.scan import EMAIL_RE, kind_from_name, kind_from_values
+from seedlib.mask.session import normalise
+
+if TYPE_CHECKING:
+    from seedlib.mask.sources import RowSource
+
+#: Kinds whose equality by chance is too likely to count as evidence of a leak.
+QUASI_IDENTIFIERS = frozenset({"city", "first_name", "last_name", "postal_code", "date_of_birth"})
+_DIGIT_KINDS = frozenset({"phone", "tax_id", "card_number"})
+_MIN_DIGITS = 7
+_PHONE_IN_TEXT = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
+_SAMPLE_ROWS = 200
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Original values of ``source_kind`` found in ``table.column`` (``how``: exact/embedded)."""
+
+    table: str
+    column: str
+    kind: str
+    how: str
+    count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class VerifyReport:
+    """What was checked and what was found; ``ok`` when nothing was."""
+
+    checked_columns: dict[str, str]
+    originals: dict[str, int]
+    scanned: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked_columns": self.checked_columns,
+            "originals": self.originals,
+            "scanned_values": self.scanned,
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+def pii_columns(source: RowSource) -> dict[str, str]:
+    """Source column → kind, suggested from names and the first rows' values."""
+    head = source.rows(0, _SAMPLE_ROWS)
+    out: dict[str, str] = {}
+    for column in source.columns:
+        kind = kind_from_name(column)
+        if kind is None:
+            kind, _, _ = kind_from_values(row.get(column) for row in head)
+        if kind is not None and kind not in QUASI_IDENTIFIERS:
+            out[column] = kind
+    return out
+
+
+def _originals(
+    source: RowSource, columns: Mapping[str, str], batch_rows: int
+) -> dict[str, set[str]]:
+    sets: dict[str, set[str]] = {kind: set() for kind in columns.values()}
+    sets.setdefault("email", set())
+    sets.setdefault("phone", set())
+    total = source.count()
+    for start in range(0, total, batch_rows):
+        for row in source.rows(start, min(total, start + batch_rows)):
+            for column, kind in columns.items():
+                value = row.get(column)
+                if value is None or value == "":
+                    continue
+                if kind == "free_text":
+                    text = str(value)
+                    sets["email"].update(m.casefold() for m in EMAIL_RE.findall(text))
+                    sets["phone"].update(_digits(m) for m in _PHONE_IN_TEXT.findall(text))
+                    continue
+                key = normalise(kind, value)
+                if kind in _DIGIT_KINDS and len(key) < _MIN_DIGITS:
+                    continue
+                sets[kind].add(key)
+    sets.pop("free_text", None)
+    return {kind: values for kind, values in sets.items() if values}
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def verify(
+    source: RowSource,
+    database_url: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    tables: Sequence[str] | None = None,
+    batch_rows: int = 5000,
+) -> VerifyReport:
+    """Scan ``database_url`` for original PII values of ``source``.
+
+    Args:
+        source: the original data (unmasked), e.g. the CSV a seed revision loaded.
+        database_url: the database to check.
+        columns: source column → PII kind to check (default: :func:`pii_columns`).
+        tables: target tables to read (default: every table).
+
+    Returns:
+        A report; ``report.ok`` is false when any original value was found.
+    """
+    checked = dict(columns) if columns is not None else pii_columns(source)
+    originals = _originals(source, checked, batch_rows)
+    report = VerifyReport(checked, {k: len(v) for k, v in originals.items()})
+    emails = originals.get("email", set())
+    phones = originals.get("phone", set())
+    engine = engine_for(database_url)
+    try:
+        with engine.connect() as conn:
+            metadata = MetaData()
+            metadata.reflect(bind=conn, only=list(tables) if tables else None)
+            for table in sorted(metadata.tables.values(), key=lambda t: t.name):
+                for column in table.columns:
+                    if not is_text(column):
+                        continue
+                    counts: dict[tuple[str, str], int] = {}
+                    scanned = 0
+                    result = conn.execution_options(stream_results=True, yield_per=batch_rows)
+                    query = select(column).where(column.is_not(None))
+                    for value in result.execute(query).scalars():
+                        scanned += 1
+                        _check(str(value), originals, emails, phones, counts)
+                    report.scanned[f"{table.name}.{column.name}"] = scanned
+                    report.findings.extend(
+                        Finding(table.name, column.name, kind, how, n)
+                        for (kind, how), n in sorted(counts.items())
+                    )
+    finally:
+        engine.dispose()
+    return report
+
+
+def _check(
+    text: str,
+    originals: Mapping[str, set[str]],
+    emails: set[str],
+    phones: set[str],
+    counts: dict[tuple[str, str], int],
+) -> None:
+    hit = False
+    for kind, values in originals.items():
+        if normalise(kind, text) in values:
+            counts[kind, "exact"] = counts.get((kind, "exact"), 0) + 1
+            hit = True
+    if hit or len(text) < 8:
+        return
+    if emails and "@" in text:
+        for m in EMAIL_RE.findall(text):
+            if m.casefold() in emails:
+                counts["email", "embedded"] = counts.get(("email", "embedded"), 0) + 1
+                return
+    if phones:
+        for m in _PHONE_IN_TEXT.findall(text):
+            if _digits(m) in phones:
+                counts["phone", "embedded"] = counts.get(("phone", "embedded"), 0) + 1
+                return
