@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from seedlib import commands, log
-from seedlib.cli import direct
+from seedlib.cli import direct, pii
 from seedlib.cli._common import (
     DryOpt,
     EnvOpt,
@@ -39,6 +39,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(pii.app, name="pii")
 
 
 @app.callback()

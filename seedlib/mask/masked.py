@@ -63,8 +63,15 @@ class MaskedSource:
     def count(self) -> int:
         return self.source.count()
 
-    def _reserve_originals(self) -> None:
-        """One pass over the source so no masked value can equal another row's original."""
+    def reserve_originals(self) -> None:
+        """Read the source once so no masked value can equal another row's original value.
+
+        Runs by itself before the first batch; when a run masks several sources with one
+        session, call it for all of them before reading any rows, so that no table's masked
+        values can land on another table's originals either.
+        """
+        if not self._reserve:
+            return
         self._reserve = False
         rules = [r for name, r in self.policy.rules.items() if name in self.columns]
         total = self.source.count()
@@ -76,7 +83,7 @@ class MaskedSource:
 
     def rows(self, start: int, stop: int) -> list[dict[str, Any]]:
         if self._reserve:
-            self._reserve_originals()
+            self.reserve_originals()
         rows = self.source.rows(start, stop)
         counts = self.masked_counts
         for name, mask in self._maskers:

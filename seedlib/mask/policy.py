@@ -54,6 +54,18 @@ IDENTIFIER_KINDS = frozenset(
     }
 )
 
+#: Kinds whose values coincide by chance (many people are called Smith, live in Springfield):
+#: equality with an original proves nothing, so they are neither reserved nor verified.
+QUASI_IDENTIFIERS = frozenset(
+    {
+        PiiKind.CITY,
+        PiiKind.FIRST_NAME,
+        PiiKind.LAST_NAME,
+        PiiKind.POSTAL_CODE,
+        PiiKind.DATE_OF_BIRTH,
+    }
+)
+
 
 @dataclass(frozen=True)
 class ColumnRule:

@@ -21,7 +21,7 @@ from typing import Any
 from seedlib.exceptions import DataError
 from seedlib.mask.keys import MaskingKey
 from seedlib.mask.maskers import MASKERS, MaskContext, Masker, Vocabulary
-from seedlib.mask.policy import IDENTIFIER_KINDS, ColumnRule
+from seedlib.mask.policy import IDENTIFIER_KINDS, QUASI_IDENTIFIERS, ColumnRule
 
 #: Attempts before giving up on a distinct value (only reachable with a tiny output space).
 MAX_ATTEMPTS = 64
@@ -66,6 +66,7 @@ class MaskingSession:
         self.key_fingerprint = key.fingerprint
         self.vocabulary = vocabulary or Vocabulary()
         self._registries: dict[tuple[str, ...], _Registry] = {}
+        self._reserved: dict[tuple[str, str], set[str]] = {}
 
     def __repr__(self) -> str:
         return f"MaskingSession(key_fingerprint={self.key_fingerprint})"
@@ -86,22 +87,31 @@ class MaskingSession:
         strategy = rule.strategy
         masker = MASKERS[strategy]
         ctx = MaskContext(self.vocabulary, rule.length, self._submask)
-        return self._bind(strategy, masker, ctx, self._registry_for(rule, scope))
+        registry = self._registry_for(rule, scope)
+        return self._bind(strategy, masker, ctx, registry, self._reserved_for(rule))
 
     def reserve(self, rule: ColumnRule, values: Iterable[Any], *, scope: str | None = None) -> None:
         """Declare original values of ``rule``'s column that no masked value may equal.
 
-        Masking already never maps a value to itself; reserving the whole source first also
-        keeps a masked value from landing, by chance, on another row's original value (so
-        ``seedctl pii verify`` finds nothing). Applies to identifier kinds and unique columns.
+        Masking already never maps a value to itself; reserving the sources first also keeps
+        a masked value from landing, by chance, on another row's original value (so
+        ``seedctl pii verify`` finds nothing). Reserve every source of a run before masking any
+        of them. Quasi-identifiers (city, first/last name, postal code, date of birth) are not
+        reserved: equal values there are common and prove nothing.
         """
-        registry = self._registry_for(rule, scope)
-        if registry is None:
-            return
         strategy = rule.strategy
-        registry.reserved.update(
-            normalise(strategy, v) for v in values if v is not None and v != ""
-        )
+        if strategy in _MAY_REPEAT or strategy in QUASI_IDENTIFIERS:
+            return
+        registry = self._registry_for(rule, scope)
+        target = registry.reserved if registry is not None else self._reserved_for(rule)
+        target.update(normalise(strategy, v) for v in values if v is not None and v != "")
+
+    def _reserved_for(self, rule: ColumnRule) -> set[str]:
+        key = (rule.strategy, str(rule.length))
+        reserved = self._reserved.get(key)
+        if reserved is None:
+            reserved = self._reserved[key] = set()
+        return reserved
 
     def _registry_for(self, rule: ColumnRule, scope: str | None) -> _Registry | None:
         if rule.strategy in IDENTIFIER_KINDS:
@@ -125,7 +135,12 @@ class MaskingSession:
         return registry
 
     def _bind(
-        self, strategy: str, masker: Masker, ctx: MaskContext, registry: _Registry | None
+        self,
+        strategy: str,
+        masker: Masker,
+        ctx: MaskContext,
+        registry: _Registry | None,
+        avoid: set[str],
     ) -> Callable[[Any], Any]:
         digest = self.digest
 
@@ -144,7 +159,10 @@ class MaskingSession:
             norm = normalise(strategy, value)
             for attempt in range(MAX_ATTEMPTS):
                 out = masker(value, digest(strategy, norm, attempt), ctx)
-                if out is None or normalise(strategy, out) != norm:
+                if out is None:
+                    return out
+                key = normalise(strategy, out)
+                if key != norm and key not in avoid:
                     return out
             raise DataError(f"cannot mask a {strategy} value without reproducing it")
 

@@ -23,6 +23,17 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine, Result
 
 
+def reader(url: str) -> Engine:
+    """An engine for reading only: no SQLite write lock at ``BEGIN`` (unlike
+    :func:`seedlib.db.engine_for`), so a scan or a source never blocks a writer."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from seedlib.db import normalise_url
+
+    return create_engine(normalise_url(url), poolclass=NullPool)
+
+
 @runtime_checkable
 class RowSource(Protocol):
     """Rows by ordinal. ``columns`` are target column names; ``rows`` is called with
@@ -317,13 +328,11 @@ class DatabaseSource(_Sequential):
         from sqlalchemy import Table as SaTable
         from sqlalchemy.exc import NoSuchTableError
 
-        from seedlib.db import engine_for
-
         if (source_table is None) == (query is None):
             raise ConfigurationError("a database source needs a table name or a query, not both")
         self.url = url
         self.batch_rows = batch_rows
-        self._engine: Engine = engine_for(url)
+        self._engine: Engine = reader(url)
         self._conn: Connection | None = None
         self._result: Result[Any] | None = None
         where = f"{mask_url(url)} {source_table or 'query'}"

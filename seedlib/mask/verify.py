@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, select
 
-from seedlib.db import engine_for
 from seedlib.mask.convert import is_text
+from seedlib.mask.policy import QUASI_IDENTIFIERS
 from seedlib.mask.scan import EMAIL_RE, kind_from_name, kind_from_values
 from seedlib.mask.session import normalise
+from seedlib.mask.sources import reader
 
 if TYPE_CHECKING:
     from seedlib.mask.sources import RowSource
 
-#: Kinds whose equality by chance is too likely to count as evidence of a leak.
-QUASI_IDENTIFIERS = frozenset({"city", "first_name", "last_name", "postal_code", "date_of_birth"})
+
 _DIGIT_KINDS = frozenset({"phone", "tax_id", "card_number"})
 _MIN_DIGITS = 7
 _PHONE_IN_TEXT = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
@@ -140,7 +140,7 @@ def verify(
     report = VerifyReport(checked, {k: len(v) for k, v in originals.items()})
     emails = originals.get("email", set())
     phones = originals.get("phone", set())
-    engine = engine_for(database_url)
+    engine = reader(database_url)
     try:
         with engine.connect() as conn:
             metadata = MetaData()
