@@ -1,4 +1,5 @@
-"""Writers per dialect: COPY on PostgreSQL, LOAD DATA on MySQL/MariaDB, executemany elsewhere.
+"""Writers per dialect: COPY on PostgreSQL, LOAD DATA on MySQL/MariaDB, the sqlite3 cursor's
+executemany on SQLite, Core executemany elsewhere.
 
 A writer takes rows in batches and loads them inside the caller's transaction. On PostgreSQL one
 COPY stays open across batches, so the server inserts while the next batch is generated.
@@ -32,12 +33,18 @@ def open_writer(conn: Connection, table: Table, columns: Sequence[str]) -> Itera
             yield write
         return
     if conn.dialect.name in ("mysql", "mariadb") and conn.dialect.driver == "pymysql":
-        from seedlib.load.mysql import load_data_writer, local_infile_allowed
+        from seedlib.load.mysql import insert_writer, load_data_writer, local_infile_allowed
 
-        if local_infile_allowed(conn):
-            with load_data_writer(conn, table, columns) as write:
-                yield write
-            return
+        opened = load_data_writer if local_infile_allowed(conn) else insert_writer
+        with opened(conn, table, columns) as write:
+            yield write
+        return
+    if conn.dialect.name == "sqlite" and conn.dialect.driver == "pysqlite":
+        from seedlib.load.sqlite import executemany_writer
+
+        with executemany_writer(conn, table, columns) as write:
+            yield write
+        return
     from seedlib.load.generic import insert_rows
 
     yield lambda rows: insert_rows(conn, table, columns, rows) if rows else None

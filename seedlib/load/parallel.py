@@ -1,0 +1,178 @@
+"""PostgreSQL COPY fed by forked generator processes, so generation overlaps with loading.
+
+Seeding PostgreSQL is bound by Python: generating a row costs several times what the server
+spends inserting it. Rows are a pure function of their ordinal, so batches can be made in any
+process, in any order. Here ``workers`` forked children each make every ``workers``-th batch,
+format it as COPY text and send the bytes through a pipe; the parent only copies the bytes into
+the COPY that is open on the caller's connection, in batch order, so the table receives exactly
+the rows a single process would have written, in the same order.
+
+The children are forks of the caller: they inherit the generators, pools and keys without any
+pickling, and never touch the database connection (they leave with ``os._exit``, so the
+connection they inherited is not closed behind the parent's back). Each pipe holds at most one
+batch in flight, so memory stays bounded however many rows are loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import struct
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+from seedlib.exceptions import DataError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
+
+T = TypeVar("T")
+R = TypeVar("R")
+#: A batch of rows in column order, and a small picklable summary of it (hash sums, counts).
+Made = tuple[Sequence[Sequence[Any]], Any]
+
+_FRAME = struct.Struct("<QQB")  # COPY bytes, pickled summary, 1 if the child failed
+_OK, _FAILED = 0, 1
+
+
+def default_workers() -> int:
+    """Generator processes to use: one per CPU, at most four."""
+    return max(1, min(4, (os.cpu_count() or 1)))
+
+
+def _make_and_send(
+    index: int,
+    workers: int,
+    tasks: Sequence[Any],
+    make: Callable[[Any], Made],
+    formatter: Any,
+    out: IO[bytes],
+) -> None:
+    for position in range(index, len(tasks), workers):
+        rows, summary = make(tasks[position])
+        chunks = [formatter.write_row(row) for row in rows]
+        chunks.append(formatter.end())
+        data = b"".join(bytes(chunk) for chunk in chunks if chunk)
+        meta = pickle.dumps(summary)
+        out.write(_FRAME.pack(len(data), len(meta), _OK))
+        out.write(data)
+        out.write(meta)
+        out.flush()
+
+
+def _child(
+    index: int,
+    workers: int,
+    tasks: Sequence[Any],
+    make: Callable[[Any], Made],
+    formatter: Any,
+    write_fd: int,
+) -> None:
+    code = 0
+    try:
+        with os.fdopen(write_fd, "wb", buffering=1 << 20) as out:
+            try:
+                _make_and_send(index, workers, tasks, make, formatter, out)
+            except BaseException:
+                code = 1
+                message = pickle.dumps(traceback.format_exc())
+                out.write(_FRAME.pack(0, len(message), _FAILED))
+                out.write(message)
+    except BaseException:  # the parent went away: nothing left to report to
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _read_exactly(source: IO[bytes], size: int) -> bytes:
+    data = source.read(size)
+    if len(data) != size:
+        raise DataError("a row generator process ended without finishing its batches")
+    return data
+
+
+def copy_batches(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    tasks: Sequence[T],
+    make: Callable[[T], Made],
+    *,
+    workers: int | None = None,
+) -> list[Any]:
+    """COPY the rows ``make`` produces for each task into ``table``, generating in ``workers``
+    forked processes while the parent loads; return each task's summary, in task order.
+
+    ``make(task)`` runs in a child process: it must not use ``conn`` (or any database
+    connection) and must return ``(rows, summary)`` with ``summary`` picklable. Rows land in
+    ``conn``'s open transaction, in task order.
+
+    Raises:
+        DataError: a child failed (its traceback is in the message) or died.
+    """
+    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
+        raise NotImplementedError("copy_batches needs PostgreSQL through psycopg")
+    workers = max(1, min(workers or default_workers(), len(tasks) or 1))
+    preparer = conn.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(c) for c in columns)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    summaries: list[Any] = []
+    statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(statement) as copy,
+        _children(workers, tasks, make, copy.formatter) as pipes,
+    ):
+        for position in range(len(tasks)):
+            source = pipes[position % workers]
+            size, meta_size, status = _FRAME.unpack(_read_exactly(source, _FRAME.size))
+            data = _read_exactly(source, size)
+            meta = pickle.loads(_read_exactly(source, meta_size))
+            if status != _OK:
+                raise DataError(f"generating rows for {table.fullname} failed:\n{meta}")
+            copy.write(data)
+            summaries.append(meta)
+    return summaries
+
+
+@contextlib.contextmanager
+def _children(
+    workers: int, tasks: Sequence[Any], make: Callable[[Any], Made], formatter: Any
+) -> Iterator[list[IO[bytes]]]:
+    pids: list[int] = []
+    pipes: list[IO[bytes]] = []
+    try:
+        for index in range(workers):
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child, which leaves with os._exit
+                os.close(read_fd)
+                for inherited in pipes:
+                    inherited.close()
+                _child(index, workers, tasks, make, formatter, write_fd)
+            os.close(write_fd)
+            pids.append(pid)
+            pipes.append(os.fdopen(read_fd, "rb", buffering=1 << 20))
+        yield pipes
+    except BaseException:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        for source in pipes:
+            source.close()
+        failed = [pid for pid in pids if os.waitpid(pid, 0)[1] != 0]
+        if failed and not _unwinding():
+            raise DataError(f"{len(failed)} row generator process(es) failed")
+
+
+def _unwinding() -> bool:
+    import sys
+
+    return sys.exc_info()[0] is not None
