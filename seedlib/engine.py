@@ -8,7 +8,9 @@ killed at any point resumes where it stopped and ends with the same data as an u
 from __future__ import annotations
 
 import hashlib
+import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,14 +28,19 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.schema import PrimaryKeyConstraint, UniqueConstraint
 
 from seedlib.exceptions import ConfigurationError, DataError, Refused
+from seedlib.generate import refs
+from seedlib.generate.checks import Check, Domain, domains, table_checks
 from seedlib.generate.infer import infer, is_unique
 from seedlib.generate.pools import Pools
 from seedlib.generate.rng import cell, hashes, stable_hash
+from seedlib.generate.validate import RowValidator
 from seedlib.generate.values import Columnar, Generator, constant
 from seedlib.load import allocate_keys, open_writer
 from seedlib.log import get_logger
+from seedlib.plan import feasibility
 from seedlib.plan.spec import Plan, SeedSpec, build_plan, constraint_name
 from seedlib.track import ledger
 from seedlib.track import progress as progress_store
@@ -66,6 +73,7 @@ class TableReport:
     seconds: float
     content_hash: str
     skipped: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_per_second(self) -> float:
@@ -76,6 +84,7 @@ class TableReport:
             "table": self.table,
             "rows": self.rows,
             "skipped": self.skipped,
+            "skip_reasons": self.reasons,
             "seconds": round(self.seconds, 4),
             "rows_per_s": round(self.rows_per_second, 1),
             "content_hash": self.content_hash,
@@ -146,9 +155,35 @@ def _is_int(column: Column[Any]) -> bool:
         return False
 
 
+def _unique_groups(table: Table) -> list[list[str]]:
+    """Column names of each composite UNIQUE constraint or unique index (not the key)."""
+    groups = [
+        [c.name for c in constraint.columns]
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)
+        and not isinstance(constraint, PrimaryKeyConstraint)
+    ]
+    groups += [[c.name for c in index.columns] for index in table.indexes if index.unique]
+    key = {c.name for c in table.primary_key.columns}
+    unique: list[list[str]] = []
+    for group in groups:
+        if len(group) > 1 and set(group) != key and group not in unique:
+            unique.append(group)
+    return unique
+
+
 def _natural_keys(table: Table) -> list[Column[Any]]:
     """Columns that are unique on their own (besides the primary key): natural keys."""
     return [c for c in table.columns if not c.primary_key and is_unique(c, table, alone=True)]
+
+
+@dataclass(frozen=True)
+class _Unique:
+    """A composite key or UNIQUE among the written columns, and the values seen so far."""
+
+    names: tuple[str, ...]
+    positions: tuple[int, ...]
+    seen: set[tuple[Any, ...]]
 
 
 @dataclass
@@ -167,6 +202,7 @@ class _Seeding:
     existing: dict[str, list[Any]] = field(default_factory=dict)
     saved: dict[str, progress_store.TableProgress] = field(default_factory=dict)
     since_commit: int = 0
+    _checks: dict[str, list[Check]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.pools = Pools(self.settings.seed)
@@ -197,19 +233,28 @@ class _Seeding:
             )
         return self.existing[cache_key]
 
+    def planned_rows(self, table: Table) -> int:
+        """Rows ``table`` will have: seeded in this run, or already in the database."""
+        if table.fullname in self.plan.counts:
+            return self.plan.counts[table.fullname]
+        cache_key = f"{table.fullname}.count"
+        if cache_key not in self.existing:
+            found = self.conn.execute(select(func.count()).select_from(table)).scalar()
+            self.existing[cache_key] = [int(found or 0)]
+        return int(self.existing[cache_key][0])
+
+    def share(self, table: Table, parent: Table) -> float | None:
+        """The prefix-stable share of ``parent``'s rows (see :mod:`seedlib.generate.refs`)."""
+        specs = self.plan.specs
+        if parent.fullname not in specs or specs[table.fullname].rows <= 0:
+            return None
+        return specs[parent.fullname].rows / specs[table.fullname].rows
+
     def fk_generator(self, table: Table, fk: ForeignKeyConstraint, count: int) -> Generator:
-        if len(fk.columns) != 1:
-            raise ConfigurationError(
-                f"{table.fullname}: composite foreign key {constraint_name(fk)} is not supported "
-                "yet; override its columns in the seed revision"
-            )
         column = next(iter(fk.columns))
         nullable = bool(column.nullable)
         if fk.referred_table is table:
-            own = self.keys[table.fullname]
-            if nullable:
-                return Columnar(lambda o, h: None if o == 0 or h % 3 == 0 else own[h % o])
-            return Columnar(lambda o, h: own[h % (o + 1)])
+            return refs.tree(self.keys[table.fullname], nullable=nullable)
         parents = self.parent_keys(fk)
         if not parents:
             if nullable:
@@ -224,12 +269,49 @@ class _Seeding:
                     f"cannot seed {count} rows into {table.fullname}: {column.name} is unique "
                     f"and {fk.referred_table.fullname} has only {len(parents)} rows"
                 )
-            return Columnar(
-                lambda o, _h: parents[o],
-                lambda ordinals, _hs: parents[ordinals.start : ordinals.stop],
+            return refs.one_to_one(parents)
+        return refs.pick(parents, self.share(table, fk.referred_table))
+
+    def parent_rows(self, fk: ForeignKeyConstraint) -> list[tuple[Any, ...]]:
+        """Rows of the referred columns of a composite foreign key, in the FK's column order."""
+        parent = fk.referred_table
+        referred = [e.column.name for e in fk.elements]
+        shape = key_shape(parent)
+        if parent.fullname in self.inserted and set(referred) == set(shape.columns):
+            order = [shape.columns.index(c) for c in referred]
+            return [tuple(k[i] for i in order) for k in self.inserted[parent.fullname]]
+        cache_key = f"{parent.fullname}.({','.join(referred)})"
+        if cache_key not in self.existing:
+            columns = [parent.c[c] for c in referred]
+            self.existing[cache_key] = [
+                tuple(r)
+                for r in self.conn.execute(
+                    select(*columns)
+                    .where(and_(*(c.isnot(None) for c in columns)))
+                    .order_by(*columns)
+                    .limit(EXISTING_PARENT_KEYS)
+                )
+            ]
+        return self.existing[cache_key]
+
+    def composite_fk(self, table: Table, fk: ForeignKeyConstraint, count: int) -> list[Generator]:
+        rows = self.parent_rows(fk)
+        names = [c.name for c in fk.columns]
+        if not rows:
+            if all(c.nullable for c in fk.columns):
+                return [constant(None) for _ in names]
+            raise DataError(
+                f"cannot seed {table.fullname}: ({', '.join(names)}) must reference "
+                f"{fk.referred_table.fullname}, which has no rows; seed it in this revision"
             )
-        n = len(parents)
-        return Columnar(lambda _o, h: parents[h % n], lambda _o, hs: [parents[h % n] for h in hs])
+        unique = any(set(group) == set(names) for group in _unique_groups(table))
+        if unique and count > len(rows):
+            raise DataError(
+                f"cannot seed {count} rows into {table.fullname}: ({', '.join(names)}) is "
+                f"unique and {fk.referred_table.fullname} has only {len(rows)} rows"
+            )
+        base = stable_hash(self.settings.seed, table.fullname, constraint_name(fk))
+        return refs.tuple_parts(rows, base, unique=unique)
 
     # -- generation -----------------------------------------------------------------------
     def generators(self, table: Table, deferred: set[str]) -> list[tuple[str, Generator | None]]:
@@ -246,6 +328,12 @@ class _Seeding:
             for fk in table.foreign_key_constraints
             if len(fk.columns) == 1
         }
+        chosen: dict[str, Generator] = {}
+        for fk in table.foreign_key_constraints:
+            names = [c.name for c in fk.columns]
+            if len(names) > 1 and not set(names) & (set(spec.columns) | deferred):
+                chosen.update(zip(names, self.composite_fk(table, fk, count), strict=True))
+        chosen.update(self.junction_pairs(table, fks, set(spec.columns) | deferred | set(chosen)))
         out: list[tuple[str, Generator | None]] = []
         reserved = key_shape(table).reserved
         for column in table.columns:
@@ -256,13 +344,60 @@ class _Seeding:
             elif column.name in spec.columns:
                 value = spec.columns[column.name]
                 out.append((column.name, value if callable(value) else constant(value)))
+            elif column.name in chosen:
+                out.append((column.name, chosen[column.name]))
             elif column.name in fks:
                 out.append((column.name, self.fk_generator(table, fks[column.name], count)))
             elif column.computed is not None:
                 continue
             else:
-                out.append((column.name, infer(table, column, self.pools)))
+                domain = self.domains(table).get(column.name)
+                generator = self.after_existing(table, column, domain)
+                out.append((column.name, generator or infer(table, column, self.pools, domain)))
         return out
+
+    def junction_pairs(
+        self, table: Table, fks: dict[str, ForeignKeyConstraint], taken: set[str]
+    ) -> dict[str, Generator]:
+        """Two foreign keys under one composite UNIQUE get pairs that never repeat."""
+        chosen: dict[str, Generator] = {}
+        for group in _unique_groups(table):
+            names = list(group)
+            if len(names) != 2 or set(names) & (taken | set(chosen)):
+                continue
+            if not all(n in fks and fks[n].referred_table is not table for n in names):
+                continue
+            first, second = (self.parent_keys(fks[n]) for n in names)
+            if not first or not second:
+                continue
+            base = stable_hash(self.settings.seed, table.fullname, *names)
+            chosen.update(zip(names, refs.distinct_pairs(first, second, base), strict=True))
+        return chosen
+
+    def after_existing(
+        self, table: Table, column: Column[Any], domain: Domain | None
+    ) -> Generator | None:
+        """A unique integer column of a table that already has rows continues after their
+        largest value, so the seeded rows never collide with the application's."""
+        if (
+            domain is not None
+            or column.primary_key
+            or not _is_int(column)
+            or not is_unique(column, table, alone=True)
+            or not self.has_rows(table)
+        ):
+            return None
+        largest = self.conn.execute(select(func.max(column))).scalar()
+        start = int(largest or 0) + 1
+        return Columnar(lambda o, _h: start + o, lambda r, _hs: [start + o for o in r])
+
+    def checks(self, table: Table) -> list[Check]:
+        if table.fullname not in self._checks:
+            self._checks[table.fullname] = table_checks(table, self.conn.dialect.name)
+        return self._checks[table.fullname]
+
+    def domains(self, table: Table) -> dict[str, Domain]:
+        return domains(self.checks(table), self.conn.dialect.name)
 
     def reserve(self, table: Table) -> None:
         """Keys for ``table``: saved by an interrupted run, or newly allocated."""
@@ -328,12 +463,21 @@ class _Seeding:
             and fk.elements[0].parent.name in columns
         ]
         checks = [(columns.index(c.name), c) for c in _natural_keys(table) if c.name in columns]
-        seen: set[tuple[Any, ...]] | None = None if shape.reserved or shape.by_value else set()
+        validator = RowValidator(table, columns, self.checks(table))
+        reasons: Counter[str] = Counter()
+        uniques = [
+            _Unique(tuple(group), tuple(columns.index(c) for c in group), set())
+            for group in _unique_groups(table)
+            if all(c in columns for c in group)
+        ]
+        if not shape.reserved and not shape.by_value:
+            uniques.append(_Unique(shape.columns, tuple(key_at), set()))
         # Batches start at multiples of HASH_BLOCK, so hashes agree however a run was chunked.
         batch_rows = min(BATCH_ROWS, -(-self.chunk_rows // HASH_BLOCK) * HASH_BLOCK)
         loaded = 0
+        composite_keys: list[Any] = []
         # Natural and composite keys can only clash with rows that were there before.
-        had_rows = (bool(checks) or seen is not None) and self.has_rows(table)
+        had_rows = (bool(checks) or bool(uniques)) and self.has_rows(table)
         needs_rows = any(g is not None and not isinstance(g, Columnar) for _, g in gens)
         # One writer (one COPY) per segment; segments end where a chunk commits, and at every
         # batch when the database must be asked about keys between batches.
@@ -350,34 +494,76 @@ class _Seeding:
                 rows = self.make_batch(
                     table, shape, gens, bases, columns, keys, ordinals, needs_rows
                 )
+                if validator:
+                    rows = self.drop_invalid(table, rows, validator, skipped, reasons, log)
                 if had_rows:
                     rows = self.drop_existing(table, rows, checks, skipped, first, log)
-                if seen is not None:
-                    rows = self.drop_duplicate_keys(
-                        table, rows, key_at, seen, log, ask_database=had_rows
+                for unique in uniques:
+                    rows = self.drop_duplicates(
+                        table,
+                        rows,
+                        unique,
+                        log,
+                        ask_database=had_rows,
+                        skipped=skipped,
+                        reasons=reasons,
                     )
                 yield rows
 
-        for seg_start in range(start, total, segment):
-            seg_end = min(seg_start + segment, total)
-            new_keys: list[Any] = []
-            source = prepared(seg_start, seg_end)
-            if had_rows:  # the database is asked about keys: not while a COPY is open
-                source = iter(list(source))
+        def account(rows: list[list[Any]], totals: list[Any]) -> None:
+            """Strip each row's trailing ordinal; count, hash and collect the keys."""
+            ords = [values.pop() for values in rows]
+            totals[0] += len(rows)
+            totals[1] += block_hashes(ords, rows)
+            if shape.integer:
+                totals[2].extend(r[0] for r in rows)
+            else:
+                totals[2].extend(tuple(r[i] for i in key_at) for r in rows)
+
+        def write_segment(batches: Iterator[list[list[Any]]]) -> list[Any]:
+            totals: list[Any] = [0, 0, []]
             with open_writer(self.conn, table, columns) as write:
-                for rows in source:
-                    ords = [values.pop() for values in rows]
+                for rows in batches:
                     for position, nullable in self_refs:
                         for values in rows:
                             if values[position] in skipped:
                                 values[position] = None if nullable else values[0]
+                    account(rows, totals)
                     write(rows)
-                    loaded += len(rows)
-                    content_sum = (content_sum + block_hashes(ords, rows)) % _HASH_MOD
-                    if shape.integer:
-                        new_keys.extend(r[0] for r in rows)
-                    else:
-                        new_keys.extend(tuple(r[i] for i in key_at) for r in rows)
+            return totals
+
+        for seg_start in range(start, total, segment):
+            seg_end = min(seg_start + segment, total)
+            source = prepared(seg_start, seg_end)
+            if had_rows:  # the database is asked about keys: not while a COPY is open
+                source = iter(list(source))
+            seen_before = [set(u.seen) for u in uniques]
+            reasons_before = Counter(reasons)
+            try:
+                with self.conn.begin_nested():
+                    count, digest, new_keys = write_segment(source)
+            except Exception as exc:
+                if not rejected_by_database(exc):
+                    raise
+                log.warning(
+                    "batch_rejected", table=name, rows=seg_end - seg_start, error=first_line(exc)
+                )
+                # Generate the segment again (it is deterministic) and load what the database
+                # accepts, halving the failing parts down to single rows.
+                for unique, before in zip(uniques, seen_before, strict=True):
+                    unique.seen.clear()
+                    unique.seen.update(before)
+                reasons.clear()
+                reasons.update(reasons_before)
+                rows = [r for batch in prepared(seg_start, seg_end) for r in batch]
+                good = self.bisect(table, columns, rows, skipped, self_refs, reasons, log)
+                totals: list[Any] = [0, 0, []]
+                account(good, totals)
+                count, digest, new_keys = totals
+            loaded += count
+            content_sum = (content_sum + digest) % _HASH_MOD
+            if not shape.reserved and not shape.by_value:
+                composite_keys.extend(new_keys)
             self.ledger_rows(name, shape, columns, new_keys)
             if self.chunked:
                 self.save(name, seg_end, content_sum)
@@ -386,15 +572,105 @@ class _Seeding:
             self.commit_if_due(seg_end - seg_start)
             if self.chunked and self.since_commit == 0:
                 log.info("chunk_committed", table=name, done=seg_end, total=total)
-        self.inserted[name] = [k for k in keys if k not in skipped]
+        if shape.reserved:
+            self.inserted[name] = [k for k in keys if k not in skipped]
+        elif not shape.by_value and not start:
+            # Children with a composite foreign key pick among these (after a resume they are
+            # read back from the database instead).
+            self.inserted[name] = composite_keys
         rows_in_table = total - len(skipped) if shape.reserved else loaded
-        return TableReport(
+        report = TableReport(
             name,
             rows_in_table,
             time.perf_counter() - started,
             f"{content_sum:032x}",
             skipped=total - rows_in_table if shape.reserved else total - start - loaded,
+            reasons=dict(reasons),
         )
+        if report.skipped:
+            log.warning("rows_skipped", table=name, rows=report.skipped, reasons=dict(reasons))
+        return report
+
+    def drop_invalid(
+        self,
+        table: Table,
+        rows: list[list[Any]],
+        validator: RowValidator,
+        skipped: set[Any],
+        reasons: Counter[str],
+        log: Any,
+    ) -> list[list[Any]]:
+        """Rows that break the table's types or understood CHECKs are skipped and logged."""
+        rejections = validator.rejections(rows)
+        if not rejections:
+            return rows
+        shape = key_shape(table)
+        for rejection in rejections:
+            values = rows[rejection.index]
+            reason = f"{rejection.column}: {rejection.reason}"
+            reasons[reason] += 1
+            if shape.reserved:
+                skipped.add(values[0])
+            if sum(reasons.values()) <= SKIPS_LOGGED:
+                log.warning(
+                    "row_skipped",
+                    table=table.fullname,
+                    ordinal=values[-1],
+                    column=rejection.column,
+                    reason=rejection.reason,
+                )
+        bad = {r.index for r in rejections}
+        return [values for i, values in enumerate(rows) if i not in bad]
+
+    def bisect(
+        self,
+        table: Table,
+        columns: list[str],
+        rows: list[list[Any]],
+        skipped: set[Any],
+        self_refs: list[tuple[int, bool]],
+        reasons: Counter[str],
+        log: Any,
+    ) -> list[list[Any]]:
+        """Load ``rows`` (each ending with its ordinal) in halves inside savepoints until
+        every row has either loaded or failed alone; return the rows that loaded (already in
+        the table) — the caller only accounts for them."""
+        reserved = key_shape(table).reserved
+        good: list[list[Any]] = []
+        pending = [rows]
+        while pending:
+            part = pending.pop()
+            for position, nullable in self_refs:
+                for values in part:
+                    if values[position] in skipped:
+                        values[position] = None if nullable else values[0]
+            try:
+                with self.conn.begin_nested(), open_writer(self.conn, table, columns) as write:
+                    write([values[:-1] for values in part])
+            except Exception as exc:
+                if not rejected_by_database(exc):
+                    raise
+                if len(part) > 1:
+                    middle = len(part) // 2
+                    pending.extend([part[middle:], part[:middle]])
+                    continue
+                values = part[0]
+                # Numbers vary per row (keys, values); without them the reasons group.
+                reason = "rejected by the database: " + re.sub(r"\d+", "N", first_line(exc))
+                reasons[reason] += 1
+                if reserved:
+                    skipped.add(values[0])
+                if sum(reasons.values()) <= SKIPS_LOGGED:
+                    log.warning(
+                        "row_skipped",
+                        table=table.fullname,
+                        ordinal=values[-1],
+                        column=None,
+                        reason=reason,
+                    )
+                continue
+            good.extend(part)
+        return good
 
     def make_batch(
         self,
@@ -460,20 +736,23 @@ class _Seeding:
             other_keys=[k if isinstance(k, tuple) else (k,) for k in keys],
         )
 
-    def drop_duplicate_keys(
+    def drop_duplicates(
         self,
         table: Table,
         rows: list[list[Any]],
-        key_at: list[int],
-        seen: set[tuple[Any, ...]],
+        unique: _Unique,
         log: Any,
         *,
         ask_database: bool,
+        skipped: set[Any],
+        reasons: Counter[str],
     ) -> list[list[Any]]:
-        """Generated composite keys may repeat: keep the first, and none the database has."""
-        keys = [tuple(r[i] for i in key_at) for r in rows]
-        columns = [table.c[name] for name in key_shape(table).columns]
-        wanted = list(dict.fromkeys(k for k in keys if k not in seen))
+        """Generated values of a composite key or UNIQUE may repeat: keep the first, and none
+        the database already has (rows with a NULL in the group never clash)."""
+        keys = [tuple(r[i] for i in unique.positions) for r in rows]
+        columns = [table.c[name] for name in unique.names]
+        seen = unique.seen
+        wanted = list(dict.fromkeys(k for k in keys if k not in seen and None not in k))
         found = set()
         if wanted and ask_database:
             found = {
@@ -481,17 +760,19 @@ class _Seeding:
                 for r in self.conn.execute(select(*columns).where(tuple_(*columns).in_(wanted)))
             }
         kept = []
+        reserved = key_shape(table).reserved
         for key, values in zip(keys, rows, strict=True):
-            if key in seen or key in found:
+            if None not in key and (key in seen or key in found):
+                if reserved:
+                    skipped.add(values[0])
                 continue
             seen.add(key)
             kept.append(values)
         if len(kept) < len(rows):
+            reason = f"{','.join(unique.names)}: duplicate value for a unique key"
+            reasons[reason] += len(rows) - len(kept)
             log.info(
-                "rows_skipped",
-                table=table.fullname,
-                rows=len(rows) - len(kept),
-                reason="duplicate primary key",
+                "rows_skipped", table=table.fullname, rows=len(rows) - len(kept), reason=reason
             )
         return kept
 
@@ -602,6 +883,19 @@ def seed_tables(
     if run.saved:
         log.info("revision_resumed", tables={t: p.done for t, p in run.saved.items()})
     tables = {name: metadata.tables[name] for name in plan.order.tables}
+    found = feasibility.problems(
+        tables,
+        plan.counts,
+        domains=run.domains,
+        parent_rows=run.planned_rows,
+        overridden=lambda t: set(plan.specs[t.fullname].columns),
+    )
+    if found:
+        more = f" (and {len(found) - 1} more problem(s))" if len(found) > 1 else ""
+        raise DataError(
+            f"cannot seed as asked, nothing was inserted: {found[0]}{more}",
+            [{"problem": p} for p in found],
+        )
     for name in plan.order.tables:
         run.reserve(tables[name])
     if run.chunked and not run.saved:
@@ -627,6 +921,29 @@ def seed_tables(
     verify_foreign_keys(conn, [tables[n] for n in plan.order.tables], revision)
     progress_store.clear(conn, revision)
     return reports
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a database error, without SQLAlchemy's statement and parameters."""
+    original = getattr(exc, "orig", None) or exc
+    return (str(original).strip().splitlines() or [type(original).__name__])[0][:300]
+
+
+#: MySQL/MariaDB error codes for rows the server refuses (not for lost connections).
+_MYSQL_ROW_ERRORS = {1048, 1062, 1264, 1265, 1292, 1366, 1406, 1452, 1644, 3819, 4025}
+
+
+def rejected_by_database(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database refusing rows (a constraint, a value, a trigger), as
+    opposed to a lost connection or a bug: only those are bisected."""
+    original = getattr(exc, "orig", None) or exc
+    names = {cls.__name__ for cls in type(original).__mro__}
+    if names & {"IntegrityError", "DataError", "RaiseException"}:
+        return True
+    module = type(original).__module__
+    if module.startswith("pymysql") and original.args:
+        return original.args[0] in _MYSQL_ROW_ERRORS
+    return False
 
 
 def verify_foreign_keys(conn: Connection, tables: Sequence[Table], revision: str) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import uuid
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Table, types
 from sqlalchemy.schema import UniqueConstraint
@@ -14,6 +16,9 @@ from sqlalchemy.schema import UniqueConstraint
 from seedlib.generate import values
 from seedlib.generate.pools import Pools
 from seedlib.generate.values import Columnar, Generator
+
+if TYPE_CHECKING:
+    from seedlib.generate.checks import Domain
 
 _MONEY = {
     "price",
@@ -215,15 +220,50 @@ def _number_for(table: Table, column: Column[Any]) -> Generator:
         largest = Decimal(10) ** (precision - scale) - smallest
         ceiling = min(largest, Decimal(5000 if name & _MONEY else 100))
         return values.decimals(smallest, max(ceiling, smallest), scale)
+    from seedlib.generate.validate import int_range
+
+    low, high = int_range(kind)
+    if getattr(kind, "display_width", None) == 1 and high <= 255:
+        return values.integers(0, 1)  # MySQL's BOOL is TINYINT(1)
     if is_unique(column, table):
         return Columnar(lambda o, _h: o + 1, lambda ordinals, _hs: [o + 1 for o in ordinals])
     if name & _QUANTITY:
-        return values.integers(1, 100)
-    return values.integers(1, 1000)
+        return values.integers(max(low, 1), min(high, 100))
+    return values.integers(max(low, 1), min(high, 1000))
 
 
-def infer(table: Table, column: Column[Any], pools: Pools) -> Generator:
-    """Choose a generator for ``column`` from its type, name and constraints."""
+def infer(
+    table: Table, column: Column[Any], pools: Pools, domain: Domain | None = None
+) -> Generator:
+    """Choose a generator for ``column`` from its type, name and constraints.
+
+    ``domain`` is what the table's CHECK constraints say about the column (see
+    :mod:`seedlib.generate.checks`); values are drawn inside it.
+    """
+    generator: Generator | None = None
+    if domain is not None:
+        generator = _within(table, column, pools, domain)
+    if generator is None:
+        generator = _plain(table, column, pools)
+    if domain is not None and domain.case is not None:
+        generator = _cased(generator, str.lower if domain.case == "lower" else str.upper)
+    return generator
+
+
+def _cased(generator: Generator, change: Callable[[str], str]) -> Generator:
+    def shape(value: Any) -> Any:
+        return change(value) if isinstance(value, str) else value
+
+    if isinstance(generator, Columnar):
+        inner = generator
+        return Columnar(
+            lambda o, h: shape(inner(o, h, {})),
+            lambda r, hs: [shape(v) for v in inner.batch(r, hs)],
+        )
+    return lambda o, h, row: shape(generator(o, h, row))
+
+
+def _plain(table: Table, column: Column[Any], pools: Pools) -> Generator:
     kind = column.type
     if isinstance(kind, types.TypeDecorator):
         kind = kind.impl_instance
@@ -248,3 +288,190 @@ def infer(table: Table, column: Column[Any], pools: Pools) -> Generator:
     if isinstance(kind, types.String):
         return _text_for(table, column, pools)
     return _fit(Columnar(lambda o, _h: f"v{o + 1}"), _length(column))
+
+
+def _kind(column: Column[Any]) -> types.TypeEngine[Any]:
+    kind = column.type
+    return kind.impl_instance if isinstance(kind, types.TypeDecorator) else kind
+
+
+def _within(table: Table, column: Column[Any], pools: Pools, domain: Domain) -> Generator | None:
+    """A generator that stays inside ``domain``, or None when the plain one already does."""
+    unique = is_unique(column, table, alone=True)
+    if domain.choices is not None:
+        options = tuple(domain.choices)
+        if not options:
+            return None  # contradictory CHECKs: the feasibility check reports it
+        n = len(options)
+        if unique:
+            return Columnar(lambda o, _h: options[o % n])
+        return values.choice(options)
+    kind = _kind(column)
+    ranged = domain.low is not None or domain.high is not None
+    if ranged and isinstance(kind, types.Integer):
+        from seedlib.generate.validate import int_range
+
+        low, high = _int_bounds(domain)
+        smallest, largest = int_range(kind)
+        low, high = max(low, smallest), min(high, largest)
+        if unique:
+            return Columnar(lambda o, _h: low + o, lambda r, _hs: [low + o for o in r])
+        return values.integers(low, high)
+    if ranged and isinstance(kind, types.Numeric | types.Float):
+        return _decimal_within(column, kind, domain)
+    if ranged and isinstance(kind, types.Date | types.DateTime):
+        return _time_within(kind, domain)
+    related = _related(table, column, kind, domain)
+    if related is not None:
+        return related
+    if isinstance(kind, types.String) and (
+        domain.max_length is not None or domain.min_length is not None
+    ):
+        return _length_within(_plain(table, column, pools), domain)
+    return None
+
+
+def _int_bounds(domain: Domain) -> tuple[int, int]:
+    low = (
+        None
+        if domain.low is None
+        else math.floor(domain.low) + 1
+        if domain.low_open
+        else math.ceil(domain.low)
+    )
+    high = (
+        None
+        if domain.high is None
+        else math.ceil(domain.high) - 1
+        if domain.high_open
+        else math.floor(domain.high)
+    )
+    if low is None:
+        assert high is not None
+        low = 1 if high >= 1000 else min(1, high) if high >= 1 else high - 999
+    if high is None:
+        high = max(low, 1) + 999
+    return low, high
+
+
+def _decimal_within(column: Column[Any], kind: types.TypeEngine[Any], domain: Domain) -> Generator:
+    scale = getattr(kind, "scale", None)
+    scale = 2 if scale is None else scale
+    precision = getattr(kind, "precision", None) or 12
+    step = Decimal(1).scaleb(-scale)
+    largest = Decimal(10) ** (precision - scale) - step
+    low = Decimal(str(domain.low)) if domain.low is not None else None
+    high = Decimal(str(domain.high)) if domain.high is not None else None
+    if low is not None and domain.low_open:
+        low += step
+    if high is not None and domain.high_open:
+        high -= step
+    if low is None:
+        assert high is not None
+        low = max(-largest, min(Decimal(0), high - 1000))
+    if high is None:
+        span = 5000 if set(words(column.name)) & _MONEY else 100
+        high = min(largest, max(low, Decimal(0)) + span)
+    high = min(high, largest)
+    low = max(low, -largest)
+    if isinstance(kind, types.Float) and not isinstance(kind, types.Numeric):
+        return values.decimals(low, high, 3)
+    return values.decimals(low, high, scale)
+
+
+def _time_within(kind: types.TypeEngine[Any], domain: Domain) -> Generator:
+    stamp = isinstance(kind, types.DateTime)
+
+    def as_time(value: Any) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, dt.date):
+            return dt.datetime.combine(value, dt.time())
+        return dt.datetime.fromisoformat(str(value))
+
+    low = as_time(domain.low) if domain.low is not None else None
+    high = as_time(domain.high) if domain.high is not None else None
+    unit = dt.timedelta(seconds=1) if stamp else dt.timedelta(days=1)
+    if low is not None and domain.low_open:
+        low += unit
+    if high is not None and domain.high_open:
+        high -= unit
+    if low is None:
+        assert high is not None
+        low = high - dt.timedelta(days=730)
+    if high is None:
+        high = low + dt.timedelta(days=730)
+    if stamp:
+        return values.timestamps(low, max(0, (high - low).days))
+    return values.dates(low.date(), max(1, (high - low).days + 1))
+
+
+def _related(
+    table: Table, column: Column[Any], kind: types.TypeEngine[Any], domain: Domain
+) -> Generator | None:
+    """``col >= other`` (and the like) where ``other`` is generated first: derive from it."""
+    order = list(table.columns.keys())
+    position = order.index(column.name)
+    for op, other in domain.relations:
+        if other not in order or order.index(other) > position:
+            continue
+        if isinstance(kind, types.Date | types.DateTime | types.Integer | types.Numeric):
+            return _shifted(op, other, kind)
+    return None
+
+
+def _shifted(op: str, other: str, kind: types.TypeEngine[Any]) -> Generator:
+    strict = op in (">", "<")
+    sign = 1 if op in (">", ">=") else -1
+    if op in ("=", "<>"):
+        sign, strict = 1, op == "<>"
+    fallback = _plain_for_kind(kind)
+
+    def one(o: int, h: int, row: Mapping[str, Any]) -> Any:
+        base = row.get(other)
+        if base is None:
+            return fallback(o, h, row)
+        if op == "=":
+            return base
+        step = (h % 60) + (1 if strict else 0)
+        if isinstance(base, dt.datetime):
+            return base + sign * dt.timedelta(hours=step)
+        if isinstance(base, dt.date):
+            return base + sign * dt.timedelta(days=step)
+        if isinstance(base, Decimal):
+            return base + sign * Decimal(step)
+        return base + sign * step
+
+    return one
+
+
+def _plain_for_kind(kind: types.TypeEngine[Any]) -> Generator:
+    if isinstance(kind, types.DateTime):
+        return values.timestamps()
+    if isinstance(kind, types.Date):
+        return values.dates()
+    if isinstance(kind, types.Numeric) and not isinstance(kind, types.Float):
+        return values.decimals(1, 1000, kind.scale if kind.scale is not None else 2)
+    return values.integers(1, 1000)
+
+
+def _length_within(generator: Generator, domain: Domain) -> Generator:
+    top = domain.max_length
+    bottom = domain.min_length or 0
+
+    def shape(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if top is not None and len(value) > top:
+            value = value[:top]
+        if len(value) < bottom:
+            value = value + "x" * (bottom - len(value))
+        return value
+
+    if isinstance(generator, Columnar):
+        inner = generator
+        return Columnar(
+            lambda o, h: shape(inner(o, h, {})),
+            lambda r, hs: [shape(v) for v in inner.batch(r, hs)],
+        )
+    return lambda o, h, row: shape(generator(o, h, row))

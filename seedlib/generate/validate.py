@@ -1,0 +1,170 @@
+"""Check generated rows against their table before loading: type, length, precision,
+nullability, enum domain and the CHECK constraints that were understood.
+
+Work is done column by column over a whole batch (cheap), and row by row only for CHECKs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import types
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column, Table
+
+    from seedlib.generate.checks import Check
+
+#: Bits of the integer types, by type name (MySQL's names included).
+_INT_BITS = {"TINYINT": 8, "SMALLINT": 16, "MEDIUMINT": 24, "BIGINT": 64}
+
+
+def int_range(kind: types.TypeEngine[Any]) -> tuple[int, int]:
+    """The smallest and largest value an integer type holds (MySQL's UNSIGNED included)."""
+    bits = _INT_BITS.get(type(kind).__name__.upper())
+    if bits is None:
+        if isinstance(kind, types.BigInteger):
+            bits = 64
+        elif isinstance(kind, types.SmallInteger):
+            bits = 16
+        else:
+            bits = 32
+    if getattr(kind, "unsigned", False):
+        return 0, 2**bits - 1
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why the row at ``index`` of a batch cannot be loaded."""
+
+    index: int
+    column: str
+    reason: str
+
+
+ColumnTest = Callable[[list[Any]], list[tuple[int, str]]]
+
+
+def _kind(column: Column[Any]) -> types.TypeEngine[Any]:
+    kind = column.type
+    return kind.impl_instance if isinstance(kind, types.TypeDecorator) else kind
+
+
+def _not_null(values: list[Any]) -> list[tuple[int, str]]:
+    if None not in values:
+        return []
+    return [(i, "NULL in a NOT NULL column") for i, v in enumerate(values) if v is None]
+
+
+def _max_length(length: int) -> ColumnTest:
+    def test(values: list[Any]) -> list[tuple[int, str]]:
+        if max((len(v) for v in values if type(v) is str), default=0) <= length:
+            return []
+        return [
+            (i, f"{len(v)} characters, the column holds {length}")
+            for i, v in enumerate(values)
+            if type(v) is str and len(v) > length
+        ]
+
+    return test
+
+
+def _digits(precision: int, scale: int) -> ColumnTest:
+    limit = Decimal(10) ** (precision - scale)
+
+    def test(values: list[Any]) -> list[tuple[int, str]]:
+        return [
+            (i, f"{v} does not fit NUMERIC({precision},{scale})")
+            for i, v in enumerate(values)
+            if isinstance(v, int | float | Decimal) and not -limit < v < limit
+        ]
+
+    return test
+
+
+def _int_range(low: int, high: int) -> ColumnTest:
+    def test(values: list[Any]) -> list[tuple[int, str]]:
+        return [
+            (i, f"{v} is outside the integer type's range [{low}, {high}]")
+            for i, v in enumerate(values)
+            if type(v) is int and not low <= v <= high
+        ]
+
+    return test
+
+
+def _enum(options: Sequence[str]) -> ColumnTest:
+    allowed = set(options)
+
+    def test(values: list[Any]) -> list[tuple[int, str]]:
+        if allowed.issuperset(v for v in values if v is not None):
+            return []
+        return [
+            (i, f"{v!r} is not one of the enum's values")
+            for i, v in enumerate(values)
+            if v is not None and v not in allowed
+        ]
+
+    return test
+
+
+def column_tests(column: Column[Any], *, has_default: bool) -> list[ColumnTest]:
+    """The batch tests for one column's values."""
+    kind = _kind(column)
+    tests: list[ColumnTest] = []
+    if not column.nullable and not has_default:
+        tests.append(_not_null)
+    if isinstance(kind, types.Enum) and kind.enums:
+        tests.append(_enum(kind.enums))
+    elif isinstance(kind, types.String) and kind.length:
+        tests.append(_max_length(kind.length))
+    elif isinstance(kind, types.Numeric) and not isinstance(kind, types.Float):
+        if kind.precision is not None:
+            tests.append(_digits(kind.precision, kind.scale or 0))
+    elif isinstance(kind, types.Integer):
+        tests.append(_int_range(*int_range(kind)))
+    return tests
+
+
+class RowValidator:
+    """Validates batches of rows whose values are in ``columns`` order."""
+
+    def __init__(self, table: Table, columns: Sequence[str], checks: Sequence[Check]) -> None:
+        self.columns = list(columns)
+        self.tests: list[tuple[int, str, ColumnTest]] = []
+        for position, name in enumerate(self.columns):
+            column = table.c[name]
+            has_default = column.server_default is not None or column.default is not None
+            for test in column_tests(column, has_default=has_default):
+                self.tests.append((position, name, test))
+        present = set(self.columns)
+        # Only checks on columns we write: the others see server defaults we do not know.
+        self.checks = [c for c in checks if c.understood and c.columns <= present]
+
+    def __bool__(self) -> bool:
+        return bool(self.tests or self.checks)
+
+    def rejections(self, rows: Sequence[Sequence[Any]]) -> list[Rejection]:
+        """Why rows of the batch are invalid (at most one reason per row)."""
+        found: dict[int, Rejection] = {}
+        for position, name, test in self.tests:
+            values = [row[position] for row in rows]
+            for index, reason in test(values):
+                found.setdefault(index, Rejection(index, name, reason))
+        if self.checks:
+            names = self.columns
+            for index, row in enumerate(rows):
+                if index in found:
+                    continue
+                view = dict(zip(names, row, strict=False))
+                for check in self.checks:
+                    if not check.passes(view):
+                        found[index] = Rejection(
+                            index, ",".join(sorted(check.columns)), f"fails CHECK {check.name}"
+                        )
+                        break
+        return [found[i] for i in sorted(found)]

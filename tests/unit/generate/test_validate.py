@@ -1,0 +1,70 @@
+"""Row validation before loading: types, lengths, precision, NULLs, enums, CHECKs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Enum,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+)
+from sqlalchemy.dialects.mysql import TINYINT
+
+from seedlib.generate.checks import table_checks
+from seedlib.generate.validate import RowValidator, int_range
+
+TABLE = Table(
+    "t",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("code", String(4), nullable=False),
+    Column("price", Numeric(5, 2)),
+    Column("kind", Enum("a", "b", native_enum=False, create_constraint=False)),
+    Column("small", SmallInteger),
+    Column("qty", Integer),
+    CheckConstraint("qty > 0"),
+)
+COLUMNS = ["id", "code", "price", "kind", "small", "qty"]
+
+
+def _reasons(rows: list[list[object]]) -> dict[int, str]:
+    validator = RowValidator(TABLE, COLUMNS, table_checks(TABLE))
+    return {r.index: f"{r.column}: {r.reason}" for r in validator.rejections(rows)}
+
+
+def test_valid_rows_pass() -> None:
+    assert _reasons([[1, "ab", Decimal("999.99"), "a", 5, 1]]) == {}
+
+
+def test_each_kind_of_bad_value_is_named() -> None:
+    found = _reasons(
+        [
+            [1, None, None, None, None, None],
+            [2, "abcde", None, None, None, None],
+            [3, "ok", Decimal("1000.00"), None, None, None],
+            [4, "ok", None, "z", None, None],
+            [5, "ok", None, None, 40000, None],
+            [6, "ok", None, None, None, 0],
+            [7, "ok", None, None, None, 3],
+        ]
+    )
+    assert found[0].startswith("code: NULL")
+    assert found[1].startswith("code: 5 characters")
+    assert found[2].startswith("price: 1000.00 does not fit NUMERIC(5,2)")
+    assert found[3].startswith("kind: 'z'")
+    assert found[4].startswith("small: 40000 is outside")
+    assert found[5].startswith("qty: fails CHECK")
+    assert 6 not in found
+
+
+def test_mysql_integer_ranges() -> None:
+    assert int_range(TINYINT()) == (-128, 127)
+    assert int_range(TINYINT(unsigned=True)) == (0, 255)
+    assert int_range(SmallInteger()) == (-32768, 32767)
