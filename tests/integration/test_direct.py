@@ -1,0 +1,297 @@
+"""Seeding any database directly (``seedlib.seed`` / ``seedctl seed``): constraints honoured,
+every foreign key holding, deterministic content, exact removal, clear refusals."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+    select,
+    text,
+)
+
+import seedlib
+from seedlib.db import engine_for
+from tests.conftest import Seedctl
+
+
+def _schema() -> MetaData:
+    meta = MetaData()
+    Table(
+        "customers",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(40), nullable=False),
+        Column("email", String(80), nullable=False, unique=True),
+        Column("status", String(10), nullable=False),
+        Column("credit", Numeric(8, 2), nullable=False),
+        Column("handle", String(30), nullable=False),
+        Column("vip", Boolean, nullable=False),
+        Column("referrer_id", ForeignKey("customers.id")),
+        CheckConstraint("status IN ('active', 'paused', 'closed')", name="ck_status"),
+        CheckConstraint("credit >= 0 AND credit <= 5000", name="ck_credit"),
+        CheckConstraint("handle = lower(handle)", name="ck_handle"),
+    )
+    Table(
+        "orders",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("customer_id", ForeignKey("customers.id"), nullable=False),
+        Column("placed", Date, nullable=False),
+        Column("shipped", Date),
+        Column("qty", Integer),
+        CheckConstraint("shipped >= placed", name="ck_dates"),
+        CheckConstraint("qty BETWEEN 1 AND 5 OR qty IS NULL", name="ck_qty"),
+    )
+    Table("tags", meta, Column("id", Integer, primary_key=True), Column("label", String(20)))
+    Table(
+        "order_tags",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("order_id", ForeignKey("orders.id"), nullable=False),
+        Column("tag_id", ForeignKey("tags.id"), nullable=False),
+        UniqueConstraint("order_id", "tag_id", name="uq_order_tag"),
+    )
+    Table(
+        "shelves",
+        meta,
+        Column("site", String(10), primary_key=True),
+        Column("number", Integer, primary_key=True),
+        Column("capacity", Integer, nullable=False),
+        CheckConstraint("capacity > 10 AND capacity < 20", name="ck_capacity"),
+    )
+    Table(
+        "slots",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("site", String(10), nullable=False),
+        Column("number", Integer, nullable=False),
+        ForeignKeyConstraint(["site", "number"], ["shelves.site", "shelves.number"]),
+    )
+    return meta
+
+
+TABLES = ["customers", "orders", "tags", "order_tags", "shelves", "slots"]
+
+
+def _create(url: str) -> MetaData:
+    meta = _schema()
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            meta.create_all(conn)
+            conn.execute(
+                meta.tables["customers"]
+                .insert()
+                .values(
+                    id=1,
+                    name="App",
+                    email="app@example.org",
+                    status="active",
+                    credit=1,
+                    handle="app",
+                    vip=False,
+                )
+            )
+    finally:
+        engine.dispose()
+    return meta
+
+
+def _dump(url: str, meta: MetaData) -> dict[str, list[tuple[Any, ...]]]:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                name: sorted(
+                    (tuple(map(str, row)) for row in conn.execute(select(meta.tables[name]))),
+                )
+                for name in TABLES
+            }
+    finally:
+        engine.dispose()
+
+
+def _orphans(url: str) -> int:
+    engine = engine_for(url)
+    queries = [
+        "SELECT count(*) FROM orders o LEFT JOIN customers c ON c.id = o.customer_id "
+        "WHERE c.id IS NULL",
+        "SELECT count(*) FROM customers o LEFT JOIN customers c ON c.id = o.referrer_id "
+        "WHERE o.referrer_id IS NOT NULL AND c.id IS NULL",
+        "SELECT count(*) FROM order_tags o LEFT JOIN tags t ON t.id = o.tag_id WHERE t.id IS NULL",
+        "SELECT count(*) FROM slots s LEFT JOIN shelves h ON h.site = s.site AND "
+        "h.number = s.number WHERE h.site IS NULL",
+    ]
+    try:
+        with engine.connect() as conn:
+            return sum(int(conn.execute(text(q)).scalar() or 0) for q in queries)
+    finally:
+        engine.dispose()
+
+
+def test_every_table_seeded_within_its_constraints_and_removed_exactly(db_url: str) -> None:
+    meta = _create(db_url)
+    before = _dump(db_url, meta)
+    result = seedlib.seed(
+        db_url, rows=60, tables={"orders": 150, "order_tags": 200, "shelves": 12}, label="t"
+    )
+    rows = {t["table"]: t for t in result.tables}
+    assert {n: rows[n]["rows"] for n in TABLES} == {
+        "customers": 60,
+        "orders": 150,
+        "tags": 60,
+        "order_tags": 200,
+        "shelves": 12,
+        "slots": 60,
+    }
+    assert all(t["skipped"] == 0 for t in result.tables), result.tables
+    assert _orphans(db_url) == 0
+    engine = engine_for(db_url)
+    try:
+        with engine.connect() as conn:
+            customers = meta.tables["customers"]
+            statuses = set(conn.execute(select(customers.c.status)).scalars())
+            assert statuses <= {"active", "paused", "closed"}
+            handles = list(conn.execute(select(customers.c.handle)).scalars())
+            assert all(h == h.lower() for h in handles)
+            depth = conn.execute(
+                text(
+                    "SELECT count(*) FROM customers a JOIN customers b ON a.referrer_id = b.id "
+                    "WHERE b.referrer_id IS NOT NULL"
+                )
+            ).scalar()
+            assert depth, "the self-reference should form trees deeper than one level"
+    finally:
+        engine.dispose()
+    report = seedlib.unseed(db_url, label="t")
+    assert sum(report.deleted.values()) == sum(rows[n]["rows"] for n in TABLES)
+    assert _dump(db_url, meta) == before
+
+
+def test_same_seed_same_content(db_url: str, other_db_url: str) -> None:
+    hashes = []
+    for url in (db_url, other_db_url):
+        _create(url)
+        result = seedlib.seed(url, rows=40, seed=5, label="h")
+        hashes.append({t["table"]: t["content_hash"] for t in result.tables})
+    assert hashes[0] == hashes[1]
+    assert len(set(hashes[0].values())) == len(TABLES)
+
+
+def test_small_is_a_prefix_of_a_larger_run(db_url: str, other_db_url: str) -> None:
+    meta = _create(db_url)
+    _create(other_db_url)
+    seedlib.seed(db_url, rows=20, tables={"orders": 50}, label="s")
+    seedlib.seed(other_db_url, rows=200, tables={"orders": 500}, label="m")
+    orders = meta.tables["orders"]
+    picked = []
+    for url in (db_url, other_db_url):
+        engine = engine_for(url)
+        try:
+            with engine.connect() as conn:
+                picked.append(
+                    list(
+                        conn.execute(
+                            select(orders.c.customer_id, orders.c.placed, orders.c.qty)
+                            .order_by(orders.c.id)
+                            .limit(50)
+                        )
+                    )
+                )
+        finally:
+            engine.dispose()
+    assert picked[0] == picked[1]
+
+
+def test_labels_are_idempotent_and_refuse_other_parameters(db_url: str) -> None:
+    _create(db_url)
+    first = seedlib.seed(db_url, rows=10, label="x")
+    again = seedlib.seed(db_url, rows=10, label="x")
+    assert again.already_seeded
+    assert again.total_rows == first.total_rows
+    with pytest.raises(seedlib.Refused, match="seedctl unseed --label x"):
+        seedlib.seed(db_url, rows=11, label="x")
+    assert seedlib.labels(db_url) == {"x": {t["table"]: t["rows"] for t in first.tables}}
+
+
+def test_impossible_counts_are_refused_before_anything_is_inserted(db_url: str) -> None:
+    meta = _create(db_url)
+    before = _dump(db_url, meta)
+    with pytest.raises(seedlib.DataError, match=r"\(order_id, tag_id\) is unique"):
+        seedlib.seed(db_url, rows=3, tables={"order_tags": 50}, label="f")
+    assert _dump(db_url, meta) == before
+
+
+def test_cli_seed_unseed_round_trip(db_url: str) -> None:
+    meta = _create(db_url)
+    before = _dump(db_url, meta)
+    seedctl = Seedctl(db_url)
+    dry = seedctl("seed", "--rows", "5", "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.stderr
+    assert {t["table"] for t in json.loads(dry.stdout)["tables"]} == set(TABLES)
+    assert _dump(db_url, meta) == before
+    done = seedctl("seed", "--rows", "5", "--table", "orders=9", "--label", "cli")
+    assert done.exit_code == 0, done.stderr
+    assert "seeded under label 'cli'" in done.stdout
+    bad = seedctl("seed", "--table", "nope=3", "--label", "cli2")
+    assert bad.exit_code == 2
+    assert "table 'nope' is not in the database" in bad.stderr
+    no_tty = seedctl("unseed", "--label", "cli")
+    assert no_tty.exit_code == 5
+    removed = seedctl("unseed", "--label", "cli", "--yes")
+    assert removed.exit_code == 0, removed.stderr
+    assert "Deleted 34 rows" in removed.stdout  # five per table, nine orders
+    assert _dump(db_url, meta) == before
+
+
+def test_rows_the_database_rejects_are_bisected_out(postgres_url: str) -> None:
+    meta = _create(postgres_url)
+    engine = engine_for(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION no_sevens() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    "IF NEW.id % 7 = 0 THEN RAISE EXCEPTION 'no sevens: %', NEW.id; END IF; "
+                    "RETURN NEW; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER no_sevens BEFORE INSERT ON tags FOR EACH ROW "
+                    "EXECUTE FUNCTION no_sevens()"
+                )
+            )
+    finally:
+        engine.dispose()
+    result = seedlib.seed(postgres_url, rows=70, label="b")
+    tags = next(t for t in result.tables if t["table"] == "tags")
+    assert tags["rows"] == 60
+    assert tags["skipped"] == 10
+    assert tags["skip_reasons"] == {"rejected by the database: no sevens: N": 10}
+    assert _orphans(postgres_url) == 0
+    engine = engine_for(postgres_url)
+    try:
+        with engine.connect() as conn:
+            assert (
+                conn.execute(select(func.count()).select_from(meta.tables["tags"])).scalar() == 60
+            )
+    finally:
+        engine.dispose()
+    seedlib.unseed(postgres_url, label="b")
