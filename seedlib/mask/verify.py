@@ -174,7 +174,10 @@ def _check(
     counts: dict[tuple[str, str], int],
 ) -> None:
     hit = False
+    has_letters = any(c.isalpha() for c in text)
     for kind, values in originals.items():
+        if kind in _DIGIT_KINDS and has_letters:
+            continue  # digits of prose are not a number; the embedded check below covers it
         if normalise(kind, text) in values:
             counts[kind, "exact"] = counts.get((kind, "exact"), 0) + 1
             hit = True

@@ -44,7 +44,7 @@ def test_verify_finds_exact_and_embedded_originals(
             "notes": session.mask("free_text", f"reach {e} or {p}"),
         }
         for i, (e, p) in enumerate(
-            [("Ann.Lee@corp.com", "(415) 555-0101"), ("bo@firm.org", "212-555-0199")]
+            [("Ann.Lee@corp.com", "(415) 555-0101"), ("bo@firm.org", "212-555-0199")], start=1
         )
     ]
     with engine.begin() as conn:
@@ -57,8 +57,8 @@ def test_verify_finds_exact_and_embedded_originals(
             people.insert(),
             [
                 {"id": 10, "email": "ann.lee@CORP.com", "phone": "415.555.0101", "notes": "x"},
-                {"id": 11, "notes": "Left a message for bo@firm.org yesterday"},
-                {"id": 12, "notes": "Number is 212 555 0199, ask for Bo"},
+                {"id": 11, "email": None, "phone": None, "notes": "Left a message for bo@firm.org"},
+                {"id": 12, "email": None, "phone": None, "notes": "Number is 212 555 0199, ask Bo"},
             ],
         )
     engine.dispose()
