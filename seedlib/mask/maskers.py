@@ -144,8 +144,15 @@ def email(value: Any, h: int, ctx: MaskContext) -> str:
 
 
 def _replace_digits(value: str, digits: str) -> str:
-    it = iter(digits)
-    return "".join(next(it) if c.isdigit() else c for c in value)
+    out = []
+    k = 0
+    for c in value:
+        if "0" <= c <= "9":
+            out.append(digits[k])
+            k += 1
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 def phone(value: Any, h: int, ctx: MaskContext) -> str:

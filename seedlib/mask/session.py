@@ -67,6 +67,7 @@ class MaskingSession:
         self.vocabulary = vocabulary or Vocabulary()
         self._registries: dict[tuple[str, ...], _Registry] = {}
         self._reserved: dict[tuple[str, str], set[str]] = {}
+        self._submaskers: dict[str, Callable[[Any], Any]] = {}
 
     def __repr__(self) -> str:
         return f"MaskingSession(key_fingerprint={self.key_fingerprint})"
@@ -126,7 +127,11 @@ class MaskingSession:
         return self.column_masker(rule)(value)
 
     def _submask(self, strategy: str, value: Any) -> Any:
-        return self.mask(strategy, value)
+        masker = self._submaskers.get(strategy)
+        if masker is None:
+            rule = ColumnRule(column="", kind=strategy, strategy=strategy)
+            masker = self._submaskers[strategy] = self.column_masker(rule)
+        return masker(value)
 
     def _registry(self, *scope: str) -> _Registry:
         registry = self._registries.get(scope)
