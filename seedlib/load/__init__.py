@@ -11,13 +11,13 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from seedlib.load.keys import allocate_keys
+from seedlib.load.keys import allocate_keys, reserve_keys
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.engine import Connection
 
-__all__ = ["allocate_keys", "open_writer"]
+__all__ = ["allocate_keys", "open_writer", "reserve_keys"]
 
 Write = Callable[[Sequence[Sequence[Any]]], None]
 
