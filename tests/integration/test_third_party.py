@@ -176,6 +176,10 @@ def test_seed_verify_and_unseed(schema: str, db_url: str, other_db_url: str) -> 
     before_counts = counts(db_url)
     assert sum(before_counts.values()) > 0, "the application rows are in"
 
+    plan = seedlib.seed(db_url, rows=ROWS, seed=7, label=LABEL, dry_run=True)
+    assert {t["table"] for t in plan.tables} == set(before), "the plan covers every table"
+    assert snapshot(db_url) == before, "a dry run writes nothing"
+
     result = seedlib.seed(db_url, rows=ROWS, seed=7, label=LABEL)
 
     # Every table of the schema was seeded, and got the rows asked for (or the skips we expect).
@@ -271,3 +275,35 @@ def test_seedctl_seed_and_unseed(db_url: str, request: pytest.FixtureRequest) ->
     )
     assert removed.returncode == 0, removed.stderr
     assert difference(before, snapshot(db_url)) == {}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="F22: unseed after seed(schemas=[...]) deletes nothing and drops the ledger entries",
+)
+def test_named_schema_and_table_counts_on_postgresql(postgres_url: str) -> None:
+    """``schemas=["public"]`` names tables ``public.x``; ``tables=`` overrides one count."""
+    prepare("mlflow", postgres_url)
+    before = snapshot(postgres_url)
+    before_counts = counts(postgres_url)
+
+    result = seedlib.seed(
+        postgres_url,
+        rows=ROWS,
+        tables={"public.runs": 3 * ROWS},
+        schemas=["public"],
+        seed=7,
+        label="named",
+    )
+
+    reports = {t["table"]: t for t in result.tables}
+    assert set(reports) == {f"public.{t}" for t in before}
+    assert reports["public.runs"]["rows"] == 3 * ROWS
+    grown = {t: n - before_counts[t] for t, n in counts(postgres_url).items()}
+    assert grown == {t.removeprefix("public."): r["rows"] for t, r in reports.items()}
+    assert orphans(postgres_url) == []
+
+    report = seedlib.unseed(postgres_url, label="named")
+    assert report.problems == []
+    assert difference(before, snapshot(postgres_url)) == {}
