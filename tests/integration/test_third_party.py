@@ -307,3 +307,25 @@ def test_named_schema_and_table_counts_on_postgresql(postgres_url: str) -> None:
     report = seedlib.unseed(postgres_url, label="named")
     assert report.problems == []
     assert difference(before, snapshot(postgres_url)) == {}
+
+
+def test_labels_are_independent(schema: str, db_url: str) -> None:
+    """Two labels seeded one after the other: unseeding one leaves the other's rows alone."""
+    prepare(schema, db_url)
+    before = snapshot(db_url)
+    first = seedlib.seed(db_url, rows=ROWS // 2, seed=1, label="first")
+    after_first = snapshot(db_url)
+    added_first = {t: after_first[t] - before[t] for t in before}
+    second = seedlib.seed(db_url, rows=ROWS // 2, seed=2, label="second")
+    after_both = snapshot(db_url)
+    assert orphans(db_url) == []
+    assert seedlib.labels(db_url) == {
+        "first": {t["table"]: t["rows"] for t in first.tables if t["rows"]},
+        "second": {t["table"]: t["rows"] for t in second.tables if t["rows"]},
+    }
+
+    seedlib.unseed(db_url, label="first")
+    assert snapshot(db_url) == {t: after_both[t] - added_first[t] for t in after_both}
+
+    seedlib.unseed(db_url, label="second")
+    assert difference(before, snapshot(db_url)) == {}
