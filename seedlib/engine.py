@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,15 @@ from seedlib.generate.infer import infer, is_unique
 from seedlib.generate.pools import Pools
 from seedlib.generate.rng import cell, hashes, stable_hash
 from seedlib.generate.validate import RowValidator
-from seedlib.generate.values import Columnar, Generator, constant
+from seedlib.generate.values import (
+    SKIP,
+    ChildTotal,
+    Columnar,
+    Generator,
+    ParentValue,
+    Skewed,
+    constant,
+)
 from seedlib.load import allocate_keys, open_writer
 from seedlib.log import get_logger
 from seedlib.plan import feasibility
@@ -74,6 +83,8 @@ class TableReport:
     content_hash: str
     skipped: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    #: Rows left out on purpose: a rule returned ``values.SKIP``, or their parent was left out.
+    omitted: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -85,6 +96,7 @@ class TableReport:
             "rows": self.rows,
             "skipped": self.skipped,
             "skip_reasons": self.reasons,
+            "omitted": self.omitted,
             "seconds": round(self.seconds, 4),
             "rows_per_s": round(self.rows_per_second, 1),
             "content_hash": self.content_hash,
@@ -203,6 +215,11 @@ class _Seeding:
     saved: dict[str, progress_store.TableProgress] = field(default_factory=dict)
     since_commit: int = 0
     _checks: dict[str, list[Check]] = field(default_factory=dict)
+    #: Parent columns set to the sum of their children's once those are loaded.
+    totals: list[tuple[Table, str, ChildTotal]] = field(default_factory=list)
+    #: Keys of rows left out, per table: their children are left out too.
+    left_out: dict[str, set[Any]] = field(default_factory=dict)
+    plan_tables: dict[str, Table] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.pools = Pools(self.settings.seed)
@@ -250,7 +267,9 @@ class _Seeding:
             return None
         return specs[parent.fullname].rows / specs[table.fullname].rows
 
-    def fk_generator(self, table: Table, fk: ForeignKeyConstraint, count: int) -> Generator:
+    def fk_generator(
+        self, table: Table, fk: ForeignKeyConstraint, count: int, power: float = 1.0
+    ) -> Generator:
         column = next(iter(fk.columns))
         nullable = bool(column.nullable)
         if fk.referred_table is table:
@@ -270,7 +289,7 @@ class _Seeding:
                     f"and {fk.referred_table.fullname} has only {len(parents)} rows"
                 )
             return refs.one_to_one(parents)
-        return refs.pick(parents, self.share(table, fk.referred_table))
+        return refs.pick(parents, self.share(table, fk.referred_table), power)
 
     def parent_rows(self, fk: ForeignKeyConstraint) -> list[tuple[Any, ...]]:
         """Rows of the referred columns of a composite foreign key, in the FK's column order."""
@@ -328,6 +347,7 @@ class _Seeding:
             for fk in table.foreign_key_constraints
             if len(fk.columns) == 1
         }
+        children = spec.children
         chosen: dict[str, Generator] = {}
         for fk in table.foreign_key_constraints:
             names = [c.name for c in fk.columns]
@@ -343,7 +363,19 @@ class _Seeding:
                 out.append((column.name, None))
             elif column.name in spec.columns:
                 value = spec.columns[column.name]
+                if isinstance(value, ChildTotal):
+                    self.totals.append((table, column.name, value))
+                    value = constant(value.start)
+                elif isinstance(value, Skewed):
+                    if column.name not in fks:
+                        raise ConfigurationError(
+                            f"{table.fullname}.{column.name}: values.skewed() is for "
+                            "foreign-key columns"
+                        )
+                    value = self.fk_generator(table, fks[column.name], count, value.power)
                 out.append((column.name, value if callable(value) else constant(value)))
+            elif children is not None and column.name == children.fk_column:
+                out.append((column.name, self.per_parent(table, fks[column.name])))
             elif column.name in chosen:
                 out.append((column.name, chosen[column.name]))
             elif column.name in fks:
@@ -355,6 +387,83 @@ class _Seeding:
                 generator = self.after_existing(table, column, domain)
                 out.append((column.name, generator or infer(table, column, self.pools, domain)))
         return out
+
+    def per_parent(self, table: Table, fk: ForeignKeyConstraint) -> Generator:
+        """Child ``o`` belongs to the parent whose group of ordinals holds ``o``."""
+        parent = fk.referred_table.fullname
+        keys = self.keys.get(parent)
+        if keys is None or fk.referred_table is table:
+            raise ConfigurationError(
+                f"{table.fullname}: per_parent needs {parent} seeded with a single-column key "
+                "earlier in the same revision"
+            )
+        offsets = self.plan.offsets[table.fullname]
+
+        def one(o: int, _h: int) -> Any:
+            return keys[bisect_right(offsets, o) - 1]
+
+        def many(ordinals: range, _hs: list[int]) -> list[Any]:
+            if not ordinals:
+                return []
+            p = bisect_right(offsets, ordinals.start) - 1
+            out = []
+            for o in ordinals:
+                while offsets[p + 1] <= o:
+                    p += 1
+                out.append(keys[p])
+            return out
+
+        return Columnar(one, many)
+
+    def parent_values(self, table: Table, gen: ParentValue, keys: list[Any]) -> list[Any]:
+        """``gen.column`` of the parent rows that ``keys`` (values of ``gen.fk_column``) name."""
+        column = table.c.get(gen.fk_column)
+        fk = next(iter(column.foreign_keys), None) if column is not None else None
+        if fk is None:
+            raise ConfigurationError(
+                f"{table.fullname}: values.parent({gen.fk_column!r}, ...) needs a foreign-key "
+                "column"
+            )
+        parent = fk.column.table
+        names = (gen.column,) if isinstance(gen.column, str) else tuple(gen.column)
+        missing = [n for n in names if n not in parent.c]
+        if missing:
+            raise ConfigurationError(
+                f"{table.fullname}: values.parent(): {parent.fullname} has no column "
+                f"{', '.join(missing)}"
+            )
+        wanted = list({k for k in keys if k is not None})
+        found: dict[Any, Any] = {}
+        for start in range(0, len(wanted), BATCH_ROWS):
+            part = wanted[start : start + BATCH_ROWS]
+            rows = self.conn.execute(
+                select(fk.column, *(parent.c[n] for n in names)).where(fk.column.in_(part))
+            )
+            for key, *values in rows:
+                found[key] = values[0] if isinstance(gen.column, str) else tuple(values)
+        return [found.get(k) for k in keys]
+
+    def apply_totals(self, child: str) -> None:
+        """Set the parent columns declared with ``values.total_of`` over ``child``."""
+        for table, column_name, total in self.totals:
+            if total.child_table != child:
+                continue
+            child_table = self.plan_tables[child]
+            fk_column = child_table.c[total.fk_column]
+            referred = next(iter(fk_column.foreign_keys)).column
+            parent_column = table.c[referred.name]
+            summed = (
+                select(func.coalesce(func.sum(child_table.c[total.column]), total.start))
+                .where(fk_column == parent_column)
+                .scalar_subquery()
+            )
+            # The parent's seeded keys in chunks: one indexed look-up per key, never a
+            # condition over the whole ledger (rows left out fragment it into many ranges).
+            keys = self.inserted.get(table.fullname, [])
+            pk = _single_pk(table)
+            for start in range(0, len(keys), BATCH_ROWS):
+                chunk = list(keys[start : start + BATCH_ROWS])
+                self.conn.execute(update(table).where(pk.in_(chunk)).values({column_name: summed}))
 
     def junction_pairs(
         self, table: Table, fks: dict[str, ForeignKeyConstraint], taken: set[str]
@@ -478,10 +587,25 @@ class _Seeding:
         composite_keys: list[Any] = []
         # Natural and composite keys can only clash with rows that were there before.
         had_rows = (bool(checks) or bool(uniques)) and self.has_rows(table)
-        needs_rows = any(g is not None and not isinstance(g, Columnar) for _, g in gens)
+        needs_rows = any(
+            g is not None and not isinstance(g, Columnar | ParentValue) for _, g in gens
+        )
+        reads_parents = any(isinstance(g, ParentValue) for _, g in gens)
+        may_skip = [
+            columns.index(c) for c, g in gens if g is not None and not isinstance(g, Columnar)
+        ]
+        orphans = [
+            (columns.index(fk.elements[0].parent.name), fk.referred_table.fullname)
+            for fk in table.foreign_key_constraints
+            if len(fk.elements) == 1
+            and fk.referred_table is not table
+            and fk.elements[0].parent.name in columns
+            and fk.referred_table.fullname in self.left_out
+        ]
+        omitted_rows = [0]
         # One writer (one COPY) per segment; segments end where a chunk commits, and at every
         # batch when the database must be asked about keys between batches.
-        if had_rows:
+        if had_rows or reads_parents:
             segment = batch_rows
         elif self.chunked:
             segment = -(-self.chunk_rows // batch_rows) * batch_rows
@@ -494,6 +618,10 @@ class _Seeding:
                 rows = self.make_batch(
                     table, shape, gens, bases, columns, keys, ordinals, needs_rows
                 )
+                if may_skip or orphans:
+                    before = len(rows)
+                    rows = self.drop_left_out(rows, may_skip, orphans, skipped, shape.reserved)
+                    omitted_rows[0] += before - len(rows)
                 if validator:
                     rows = self.drop_invalid(table, rows, validator, skipped, reasons, log)
                 if had_rows:
@@ -535,10 +663,11 @@ class _Seeding:
         for seg_start in range(start, total, segment):
             seg_end = min(seg_start + segment, total)
             source = prepared(seg_start, seg_end)
-            if had_rows:  # the database is asked about keys: not while a COPY is open
+            if had_rows or reads_parents:  # no query may run while a COPY is open
                 source = iter(list(source))
             seen_before = [set(u.seen) for u in uniques]
             reasons_before = Counter(reasons)
+            omitted_before = omitted_rows[0]
             try:
                 with self.conn.begin_nested():
                     count, digest, new_keys = write_segment(source)
@@ -555,6 +684,7 @@ class _Seeding:
                     unique.seen.update(before)
                 reasons.clear()
                 reasons.update(reasons_before)
+                omitted_rows[0] = omitted_before
                 rows = [r for batch in prepared(seg_start, seg_end) for r in batch]
                 good = self.bisect(table, columns, rows, skipped, self_refs, reasons, log)
                 totals: list[Any] = [0, 0, []]
@@ -578,18 +708,42 @@ class _Seeding:
             # Children with a composite foreign key pick among these (after a resume they are
             # read back from the database instead).
             self.inserted[name] = composite_keys
+        self.left_out[name] = skipped
         rows_in_table = total - len(skipped) if shape.reserved else loaded
+        not_loaded = total - rows_in_table if shape.reserved else total - start - loaded
         report = TableReport(
             name,
             rows_in_table,
             time.perf_counter() - started,
             f"{content_sum:032x}",
-            skipped=total - rows_in_table if shape.reserved else total - start - loaded,
+            skipped=not_loaded - omitted_rows[0],
             reasons=dict(reasons),
+            omitted=omitted_rows[0],
         )
         if report.skipped:
             log.warning("rows_skipped", table=name, rows=report.skipped, reasons=dict(reasons))
         return report
+
+    def drop_left_out(
+        self,
+        rows: list[list[Any]],
+        may_skip: list[int],
+        orphans: list[tuple[int, str]],
+        skipped: set[Any],
+        reserved: bool,
+    ) -> list[list[Any]]:
+        """Rows a rule leaves out (``values.SKIP``) and rows whose parent row was left out."""
+        gone = [self.left_out[parent] for _, parent in orphans]
+        kept = []
+        for values in rows:
+            if any(values[i] is SKIP for i in may_skip) or any(
+                values[position] in out for (position, _), out in zip(orphans, gone, strict=True)
+            ):
+                if reserved:
+                    skipped.add(values[0])
+                continue
+            kept.append(values)
+        return kept
 
     def drop_invalid(
         self,
@@ -693,13 +847,33 @@ class _Seeding:
             if needs_rows
             else []
         )
-        for (column, gen), base in zip(gens, bases, strict=True):
+        # Columns that ignore the row first, then values read from parent rows, then the
+        # columns computed from the row, so those see every other column.
+        ordered = sorted(
+            zip(gens, bases, strict=True),
+            key=lambda item: (
+                0
+                if item[0][1] is None or isinstance(item[0][1], Columnar)
+                else 1
+                if isinstance(item[0][1], ParentValue)
+                else 2
+            ),
+        )
+        for (column, gen), base in ordered:
             if gen is None:
                 filled[column] = [None] * len(ordinals)
                 continue
             hs = hashes(base, first, last)
             if isinstance(gen, Columnar):
                 filled[column] = gen.batch(ordinals, hs)
+            elif isinstance(gen, ParentValue):
+                found = self.parent_values(table, gen, filled[gen.fk_column])
+                then = gen.then
+                filled[column] = (
+                    found
+                    if then is None
+                    else [None if v is None else then(v, h) for v, h in zip(found, hs, strict=True)]
+                )
             else:
                 filled[column] = [
                     gen(o, h, r) for o, h, r in zip(ordinals, hs, row_view, strict=True)
@@ -870,7 +1044,7 @@ def seed_tables(
         DataError: rows cannot be generated, or a foreign key is broken after loading.
     """
     log = get_logger(revision=revision, run_id=run_id)
-    plan = build_plan(metadata, spec, settings.size)
+    plan = build_plan(metadata, spec, settings.size, settings.seed)
     run = _Seeding(conn, plan, settings, revision, run_id, progress, checkpoint, chunk_rows)
     run.saved = progress_store.load(conn, revision)
     for saved in run.saved.values():
@@ -911,10 +1085,12 @@ def seed_tables(
         )
         deferred.setdefault(edge.child, set()).update(c.name for c in fk.columns)
     reports = []
+    run.plan_tables = tables
     for name in plan.order.tables:
         report = run.seed_table(tables[name], deferred.get(name, set()), log)
         log.info("table_seeded", **report.as_dict())
         reports.append(report)
+        run.apply_totals(name)
     for name, columns in deferred.items():
         for column in sorted(columns):
             run.fill_deferred(tables[name], column)

@@ -25,9 +25,20 @@ def available(ordinal: int, share: float | None, n: int) -> int:
     return max(1, min(n, int((ordinal + 1) * share)))
 
 
-def pick(parents: Sequence[Any], share: float | None = None) -> Generator:
-    """Any parent, uniformly among those available to the row."""
+def pick(parents: Sequence[Any], share: float | None = None, power: float = 1.0) -> Generator:
+    """A parent among those available to the row: uniformly, or with ``power`` > 1 skewed
+    towards the first ones (index = available * u ** power, u uniform in [0, 1))."""
     n = len(parents)
+    if power != 1.0:
+        scale = float(1 << 53)
+
+        def skewed(o: int, h: int) -> Any:
+            room = available(o, share, n)
+            return parents[min(room - 1, int(room * ((h >> 11) / scale) ** power))]
+
+        return Columnar(
+            skewed, lambda ordinals, hs: [skewed(o, h) for o, h in zip(ordinals, hs, strict=True)]
+        )
     if share is None:
         return Columnar(lambda _o, h: parents[h % n], lambda _o, hs: [parents[h % n] for h in hs])
 

@@ -145,3 +145,173 @@ def after(column: str, max_days: int = 30) -> Generator:
 def derived(function: Callable[[Mapping[str, Any]], Any]) -> Generator:
     """A value computed from the row's other columns (generated before this one)."""
     return lambda _o, _h, row: function(row)
+
+
+class _Skip:
+    """The type of :data:`SKIP`."""
+
+    _instance: _Skip | None = None
+
+    def __new__(cls) -> _Skip:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "SKIP"
+
+
+#: A generator that returns ``SKIP`` for a row leaves that row out (a business rule, e.g. no
+#: payment for a void invoice); it is reported as omitted, not as an error.
+SKIP: Any = _Skip()
+
+
+class ParentValue:
+    """A column copied from the parent row that the row's foreign key ``fk_column`` points at
+    (e.g. an invoice's amount from its order's total). Resolved by the engine in batches."""
+
+    __slots__ = ("column", "fk_column", "then")
+
+    def __init__(
+        self,
+        fk_column: str,
+        column: str | tuple[str, ...],
+        then: Callable[[Any, int], Any] | None = None,
+    ) -> None:
+        self.fk_column = fk_column
+        self.column = column
+        self.then = then
+
+    def __call__(self, _ordinal: int, _h: int, _row: Mapping[str, Any]) -> Any:
+        raise TypeError("values.parent() is resolved by the seeding engine, not called directly")
+
+
+def parent(
+    fk_column: str, column: str | tuple[str, ...], then: Callable[[Any, int], Any] | None = None
+) -> Any:
+    """The value of ``column`` (a tuple of values for a tuple of columns) in the parent row
+    referenced by this row's ``fk_column``; ``then`` may return :data:`SKIP`.
+
+    ``then(value, h)`` may transform it (``h``: the cell's 64 random bits), e.g. a price with a
+    random markup: ``parent("batch_id", "unit_cost", lambda cost, h: cost * (1 + h % 50 / 100))``.
+    """
+    return ParentValue(fk_column, column, then)
+
+
+class ChildTotal:
+    """The sum of ``column`` over the rows of ``child_table`` whose ``fk_column`` points at
+    this row; inserted as ``start`` and set once the children are loaded."""
+
+    __slots__ = ("child_table", "column", "fk_column", "start")
+
+    def __init__(self, child_table: str, fk_column: str, column: str, start: Any) -> None:
+        self.child_table = child_table
+        self.fk_column = fk_column
+        self.column = column
+        self.start = start
+
+    def __call__(self, _ordinal: int, _h: int, _row: Mapping[str, Any]) -> Any:
+        return self.start
+
+
+def total_of(child_table: str, fk_column: str, column: str, start: Any = Decimal(0)) -> Any:
+    """A parent column that equals the sum of its children's ``column`` (an order's total as the
+    sum of its line items), set after ``child_table`` is seeded in the same revision."""
+    return ChildTotal(child_table, fk_column, column, start)
+
+
+class Skewed:
+    """For a foreign-key column: parents picked with a power-law skew (see :func:`skewed`)."""
+
+    __slots__ = ("power",)
+
+    def __init__(self, power: float) -> None:
+        if power < 1:
+            raise ValueError("skewed() needs a power of at least 1")
+        self.power = power
+
+    def __call__(self, _ordinal: int, _h: int, _row: Mapping[str, Any]) -> Any:
+        raise TypeError("values.skewed() is resolved by the seeding engine, not called directly")
+
+
+def skewed(power: float = 3.0) -> Any:
+    """For a foreign-key column: pick parents so that a few get most of the children (the
+    parent at fraction ``u`` of a uniform draw is chosen at ``u ** power``; 1 is uniform)."""
+    return Skewed(power)
+
+
+def pool(name: str) -> Generator:
+    """A value from one of seedlib's pools of realistic values, made by a seeded Faker:
+    first_name, last_name, company, street_address, city, state, state_abbr, word, sentence,
+    domain_word."""
+    from seedlib.generate.pools import Pools
+
+    values = Pools(0).get(name)
+    return choice(values)
+
+
+def faker(
+    provider: str, *args: Any, size: int = 1024, locale: str = "en_US", **kwargs: Any
+) -> Generator:
+    """A value of the Faker provider ``provider`` (e.g. ``"company_email"``), drawn from a pool
+    of ``size`` values made once by a Faker seeded from the provider's name: calling Faker per
+    value costs 10–100 µs, a pool pick about one."""
+    from faker import Faker
+
+    from seedlib.generate.rng import stable_hash
+
+    fake = Faker(locale)
+    fake.seed_instance(stable_hash("faker", provider, locale, args, sorted(kwargs.items())))
+    method = getattr(fake, provider)
+    options = tuple(method(*args, **kwargs) for _ in range(size))
+    return choice(options)
+
+
+def mimesis(provider: str, method: str, *args: Any, size: int = 1024, **kwargs: Any) -> Generator:
+    """A value of the Mimesis provider method ``provider.method`` (e.g. ``"finance",
+    "company"``), drawn from a pool of ``size`` values made once with a fixed seed."""
+    from mimesis import Generic
+
+    from seedlib.generate.rng import stable_hash
+
+    generic = Generic(seed=stable_hash("mimesis", provider, method, args))
+    call = getattr(getattr(generic, provider), method)
+    options = tuple(call(*args, **kwargs) for _ in range(size))
+    return choice(options)
+
+
+#: Every generator constructor by name, for seed revisions that describe columns as data
+#: (``named("weighted", {"PAID": 5, "VOID": 1})``).
+REGISTRY: dict[str, Callable[..., Any]] = {
+    "after": after,
+    "choice": choice,
+    "constant": constant,
+    "dates": dates,
+    "decimals": decimals,
+    "derived": derived,
+    "faker": faker,
+    "integers": integers,
+    "mimesis": mimesis,
+    "parent": parent,
+    "pool": pool,
+    "sequence": sequence,
+    "skewed": skewed,
+    "timestamps": timestamps,
+    "total_of": total_of,
+    "weighted": weighted,
+}
+
+
+def named(name: str, *args: Any, **kwargs: Any) -> Any:
+    """The generator ``REGISTRY[name](*args, **kwargs)``.
+
+    Raises:
+        KeyError: with the known names, when ``name`` is not registered.
+    """
+    try:
+        constructor = REGISTRY[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown generator {name!r}; known: {', '.join(sorted(REGISTRY))}"
+        ) from None
+    return constructor(*args, **kwargs)

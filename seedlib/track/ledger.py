@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -335,12 +336,44 @@ def decode(column: Column[Any], value: Any) -> Any:
     return value
 
 
+#: Up to this many key ranges are matched as ``BETWEEN … OR …``; beyond it, as the span of
+#: all ranges minus the keys in the gaps (rows left out make ranges many and gaps small).
+FEW_RANGES = 32
+#: At most this many gap keys go into one ``NOT IN``.
+GAP_KEYS = 20_000
+
+
+def _balanced_or(parts: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+    """OR of ``parts`` as a balanced tree: SQLite limits the depth of an expression to 1000."""
+    if len(parts) <= FEW_RANGES:
+        return or_(*parts)
+    middle = len(parts) // 2
+    return or_(_balanced_or(parts[:middle]), _balanced_or(parts[middle:]))
+
+
+def _gaps(ranges: list[tuple[int, int]], limit: int) -> list[int] | None:
+    """The integers between sorted, disjoint ``ranges``; None when more than ``limit``."""
+    gaps: list[int] = []
+    for (_, end), (start, _) in pairwise(ranges):
+        if len(gaps) + (start - end - 1) > limit:
+            return None
+        gaps.extend(range(end + 1, start))
+    return gaps
+
+
 def match_column(column: Column[Any], entry: Entry) -> ColumnElement[bool]:
     """``column`` equals one of a single-column entry's keys (or lies in one of its ranges)."""
-    parts: list[ColumnElement[bool]] = [column.between(a, b) for a, b in entry.ranges]
+    ranges = sorted(entry.ranges)
+    parts: list[ColumnElement[bool]] = []
+    gaps = _gaps(ranges, GAP_KEYS) if len(ranges) > FEW_RANGES else None
+    if gaps is not None:
+        span = column.between(ranges[0][0], ranges[-1][1])
+        parts.append(and_(span, column.not_in(gaps)) if gaps else span)
+    else:
+        parts.extend(column.between(a, b) for a, b in ranges)
     if entry.keys:
         parts.append(column.in_([decode(column, k[0]) for k in entry.keys]))
-    return or_(*parts) if parts else false()
+    return _balanced_or(parts) if parts else false()
 
 
 def match(table: Table, entry: Entry) -> ColumnElement[bool]:

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import text
 
 from seedlib.db import engine_for
-from tests.conftest import TERP_TABLES, Seedctl, table_counts
+from tests.conftest import TERP_TABLES, Seedctl, fits_plan, table_counts
 
 
 def planned_counts(seedctl: Seedctl, *size: str) -> dict[str, int]:
@@ -23,13 +23,13 @@ def test_upgrade_then_downgrade_base_leaves_nothing(seedctl: Seedctl) -> None:
 
     up = seedctl("upgrade")
     assert up.exit_code == 0, up.stderr
-    assert table_counts(seedctl.url, TERP_TABLES) == expected
+    assert fits_plan(table_counts(seedctl.url, TERP_TABLES), expected)
 
     status = json.loads(seedctl("status", "--json").stdout)
     assert status["applied"] == ["s003"]
     assert status["pending"] == []
     ledgered = {t: n for tables in status["ledger"].values() for t, n in tables.items()}
-    assert ledgered == expected
+    assert fits_plan(ledgered, expected)
 
     down = seedctl("downgrade", "base", "--yes")
     assert down.exit_code == 0, down.stderr
