@@ -283,7 +283,7 @@ def plan(
             spec = getattr(script.module, "SEEDS", None)
             if spec is None:
                 continue
-            seed_plan = build_plan(metadata, spec, settings.size)
+            seed_plan = build_plan(metadata, spec, settings.size, settings.seed)
             out.append(
                 {
                     "revision": script.revision,

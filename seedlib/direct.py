@@ -193,7 +193,7 @@ def seed(
                 )
             spec[name] = value
         if dry_run:
-            plan = build_plan(metadata, spec, settings.size)
+            plan = build_plan(metadata, spec, settings.size, settings.seed)
             result.tables = plan.as_rows()
             return result
         ensure_bookkeeping(conn)

@@ -41,11 +41,15 @@ def capacity(
         return 2
     if isinstance(kind, types.Enum) and kind.enums:
         return len(kind.enums)
-    if isinstance(kind, types.Integer) and domain is not None:
-        if domain.low is not None and domain.high is not None:
-            low = math.floor(domain.low) + 1 if domain.low_open else math.ceil(domain.low)
-            high = math.ceil(domain.high) - 1 if domain.high_open else math.floor(domain.high)
-            return int(max(0, high - low + 1))
+    if (
+        isinstance(kind, types.Integer)
+        and domain is not None
+        and domain.low is not None
+        and domain.high is not None
+    ):
+        low = math.floor(domain.low) + 1 if domain.low_open else math.ceil(domain.low)
+        high = math.ceil(domain.high) - 1 if domain.high_open else math.floor(domain.high)
+        return int(max(0, high - low + 1))
     return None
 
 
