@@ -20,9 +20,9 @@ from sqlalchemy import text
 
 from seedlib.config import resolve_settings
 from seedlib.engine import (
-    _HASH_MOD,
     BATCH_ROWS,
     DEFAULT_CHUNK_ROWS,
+    HASH_MOD,
     _Seeding,
     block_hashes,
     key_shape,
@@ -96,7 +96,7 @@ def overlapped(url: str, rows: int, workers: int) -> tuple[float, str, str]:
 
             tasks = [range(f, min(f + BATCH_ROWS, total)) for f in range(0, total, BATCH_ROWS)]
             sums = copy_batches(conn, table, columns, tasks, make, workers=workers)
-            content = sum(sums) % _HASH_MOD
+            content = sum(sums) % HASH_MOD
             run.ledger_rows(name, shape, columns, keys)
             verify_foreign_keys(conn, [table], label)
             seconds = time.perf_counter() - started

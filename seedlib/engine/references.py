@@ -1,0 +1,261 @@
+"""Foreign keys and parent rows: picking parents, composite keys, rows per parent, values
+read from parents, totals of children."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    and_,
+    func,
+    select,
+    update,
+)
+
+from seedlib.exceptions import ConfigurationError, DataError
+from seedlib.generate import refs
+from seedlib.generate.checks import Domain
+from seedlib.generate.infer import is_unique
+from seedlib.generate.rng import stable_hash
+from seedlib.generate.values import (
+    Columnar,
+    Generator,
+    ParentValue,
+    constant,
+)
+from seedlib.plan.spec import constraint_name
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column, Table
+    from sqlalchemy.schema import ForeignKeyConstraint
+
+
+from seedlib.engine.shapes import (
+    BATCH_ROWS,
+    EXISTING_PARENT_KEYS,
+    is_int,
+    key_shape,
+    single_pk,
+    unique_groups,
+)
+from seedlib.engine.state import _State
+
+
+class _References(_State):
+    """Foreign keys: which parent rows the rows point at, and values read from them."""
+
+    def parent_keys(self, fk: ForeignKeyConstraint) -> list[Any]:
+        parent = fk.referred_table
+        column = fk.elements[0].column
+        if key_shape(parent).columns == (column.name,):
+            if parent.fullname in self.inserted:
+                return self.inserted[parent.fullname]
+            if parent.fullname in self.keys:  # a deferred edge to a table not loaded yet
+                return self.keys[parent.fullname]
+        # Rows already in the database (parents are loaded before their children).
+        cache_key = f"{parent.fullname}.{column.name}"
+        if cache_key not in self.existing:
+            self.existing[cache_key] = list(
+                self.conn.execute(
+                    select(column)
+                    .where(column.isnot(None))
+                    .order_by(column)
+                    .limit(EXISTING_PARENT_KEYS)
+                ).scalars()
+            )
+        return self.existing[cache_key]
+
+    def planned_rows(self, table: Table) -> int:
+        """Rows ``table`` will have: seeded in this run, or already in the database."""
+        if table.fullname in self.plan.counts:
+            return self.plan.counts[table.fullname]
+        cache_key = f"{table.fullname}.count"
+        if cache_key not in self.existing:
+            found = self.conn.execute(select(func.count()).select_from(table)).scalar()
+            self.existing[cache_key] = [int(found or 0)]
+        return int(self.existing[cache_key][0])
+
+    def share(self, table: Table, parent: Table) -> float | None:
+        """The prefix-stable share of ``parent``'s rows (see :mod:`seedlib.generate.refs`)."""
+        specs = self.plan.specs
+        if parent.fullname not in specs or specs[table.fullname].rows <= 0:
+            return None
+        return specs[parent.fullname].rows / specs[table.fullname].rows
+
+    def fk_generator(
+        self, table: Table, fk: ForeignKeyConstraint, count: int, power: float = 1.0
+    ) -> Generator:
+        column = next(iter(fk.columns))
+        nullable = bool(column.nullable)
+        if fk.referred_table is table:
+            return refs.tree(self.keys[table.fullname], nullable=nullable)
+        parents = self.parent_keys(fk)
+        if not parents:
+            if nullable:
+                return constant(None)
+            raise DataError(
+                f"cannot seed {table.fullname}: {column.name} must reference "
+                f"{fk.referred_table.fullname}, which has no rows; seed it in this revision"
+            )
+        if is_unique(column, table, alone=True):
+            if count > len(parents):
+                raise DataError(
+                    f"cannot seed {count} rows into {table.fullname}: {column.name} is unique "
+                    f"and {fk.referred_table.fullname} has only {len(parents)} rows"
+                )
+            return refs.one_to_one(parents)
+        return refs.pick(parents, self.share(table, fk.referred_table), power)
+
+    def parent_rows(self, fk: ForeignKeyConstraint) -> list[tuple[Any, ...]]:
+        """Rows of the referred columns of a composite foreign key, in the FK's column order."""
+        parent = fk.referred_table
+        referred = [e.column.name for e in fk.elements]
+        shape = key_shape(parent)
+        if parent.fullname in self.inserted and set(referred) == set(shape.columns):
+            order = [shape.columns.index(c) for c in referred]
+            return [tuple(k[i] for i in order) for k in self.inserted[parent.fullname]]
+        cache_key = f"{parent.fullname}.({','.join(referred)})"
+        if cache_key not in self.existing:
+            columns = [parent.c[c] for c in referred]
+            self.existing[cache_key] = [
+                tuple(r)
+                for r in self.conn.execute(
+                    select(*columns)
+                    .where(and_(*(c.isnot(None) for c in columns)))
+                    .order_by(*columns)
+                    .limit(EXISTING_PARENT_KEYS)
+                )
+            ]
+        return self.existing[cache_key]
+
+    def composite_fk(self, table: Table, fk: ForeignKeyConstraint, count: int) -> list[Generator]:
+        rows = self.parent_rows(fk)
+        names = [c.name for c in fk.columns]
+        if not rows:
+            if all(c.nullable for c in fk.columns):
+                return [constant(None) for _ in names]
+            raise DataError(
+                f"cannot seed {table.fullname}: ({', '.join(names)}) must reference "
+                f"{fk.referred_table.fullname}, which has no rows; seed it in this revision"
+            )
+        unique = any(set(group) == set(names) for group in unique_groups(table))
+        if unique and count > len(rows):
+            raise DataError(
+                f"cannot seed {count} rows into {table.fullname}: ({', '.join(names)}) is "
+                f"unique and {fk.referred_table.fullname} has only {len(rows)} rows"
+            )
+        base = stable_hash(self.settings.seed, table.fullname, constraint_name(fk))
+        return refs.tuple_parts(rows, base, unique=unique)
+
+    def per_parent(self, table: Table, fk: ForeignKeyConstraint) -> Generator:
+        """Child ``o`` belongs to the parent whose group of ordinals holds ``o``."""
+        parent = fk.referred_table.fullname
+        keys = self.keys.get(parent)
+        if keys is None or fk.referred_table is table:
+            raise ConfigurationError(
+                f"{table.fullname}: per_parent needs {parent} seeded with a single-column key "
+                "earlier in the same revision"
+            )
+        offsets = self.plan.offsets[table.fullname]
+
+        def one(o: int, _h: int) -> Any:
+            return keys[bisect_right(offsets, o) - 1]
+
+        def many(ordinals: range, _hs: list[int]) -> list[Any]:
+            if not ordinals:
+                return []
+            p = bisect_right(offsets, ordinals.start) - 1
+            out = []
+            for o in ordinals:
+                while offsets[p + 1] <= o:
+                    p += 1
+                out.append(keys[p])
+            return out
+
+        return Columnar(one, many)
+
+    def parent_values(self, table: Table, gen: ParentValue, keys: list[Any]) -> list[Any]:
+        """``gen.column`` of the parent rows that ``keys`` (values of ``gen.fk_column``) name."""
+        column = table.c.get(gen.fk_column)
+        fk = next(iter(column.foreign_keys), None) if column is not None else None
+        if fk is None:
+            raise ConfigurationError(
+                f"{table.fullname}: values.parent({gen.fk_column!r}, ...) needs a foreign-key "
+                "column"
+            )
+        parent = fk.column.table
+        names = (gen.column,) if isinstance(gen.column, str) else tuple(gen.column)
+        missing = [n for n in names if n not in parent.c]
+        if missing:
+            raise ConfigurationError(
+                f"{table.fullname}: values.parent(): {parent.fullname} has no column "
+                f"{', '.join(missing)}"
+            )
+        wanted = list({k for k in keys if k is not None})
+        found: dict[Any, Any] = {}
+        for start in range(0, len(wanted), BATCH_ROWS):
+            part = wanted[start : start + BATCH_ROWS]
+            rows = self.conn.execute(
+                select(fk.column, *(parent.c[n] for n in names)).where(fk.column.in_(part))
+            )
+            for key, *values in rows:
+                found[key] = values[0] if isinstance(gen.column, str) else tuple(values)
+        return [found.get(k) for k in keys]
+
+    def apply_totals(self, child: str) -> None:
+        """Set the parent columns declared with ``values.total_of`` over ``child``."""
+        for table, column_name, total in self.totals:
+            if total.child_table != child:
+                continue
+            child_table = self.plan_tables[child]
+            fk_column = child_table.c[total.fk_column]
+            referred = next(iter(fk_column.foreign_keys)).column
+            parent_column = table.c[referred.name]
+            summed = (
+                select(func.coalesce(func.sum(child_table.c[total.column]), total.start))
+                .where(fk_column == parent_column)
+                .scalar_subquery()
+            )
+            # The parent's seeded keys in chunks: one indexed look-up per key, never a
+            # condition over the whole ledger (rows left out fragment it into many ranges).
+            keys = self.inserted.get(table.fullname, [])
+            pk = single_pk(table)
+            for start in range(0, len(keys), BATCH_ROWS):
+                chunk = list(keys[start : start + BATCH_ROWS])
+                self.conn.execute(update(table).where(pk.in_(chunk)).values({column_name: summed}))
+
+    def junction_pairs(
+        self, table: Table, fks: dict[str, ForeignKeyConstraint], taken: set[str]
+    ) -> dict[str, Generator]:
+        """Two foreign keys under one composite UNIQUE get pairs that never repeat."""
+        chosen: dict[str, Generator] = {}
+        for group in unique_groups(table):
+            names = list(group)
+            if len(names) != 2 or set(names) & (taken | set(chosen)):
+                continue
+            if not all(n in fks and fks[n].referred_table is not table for n in names):
+                continue
+            first, second = (self.parent_keys(fks[n]) for n in names)
+            if not first or not second:
+                continue
+            base = stable_hash(self.settings.seed, table.fullname, *names)
+            chosen.update(zip(names, refs.distinct_pairs(first, second, base), strict=True))
+        return chosen
+
+    def after_existing(
+        self, table: Table, column: Column[Any], domain: Domain | None
+    ) -> Generator | None:
+        """A unique integer column of a table that already has rows continues after their
+        largest value, so the seeded rows never collide with the application's."""
+        if (
+            domain is not None
+            or column.primary_key
+            or not is_int(column)
+            or not is_unique(column, table, alone=True)
+            or not self.has_rows(table)
+        ):
+            return None
+        largest = self.conn.execute(select(func.max(column))).scalar()
+        start = int(largest or 0) + 1
+        return Columnar(lambda o, _h: start + o, lambda r, _hs: [start + o for o in r])

@@ -1,0 +1,590 @@
+"""Execute a plan: reserve keys, generate rows, load them, ledger them, verify foreign keys.
+
+Small revisions run in one transaction. A revision of at least ``chunk_rows`` rows commits every
+``chunk_rows`` rows (through ``checkpoint``), recording its progress with each chunk, so that a run
+killed at any point resumes where it stopped and ends with the same data as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    and_,
+    bindparam,
+    exists,
+    func,
+    not_,
+    select,
+    true,
+    update,
+)
+
+from seedlib.exceptions import ConfigurationError, DataError, Refused
+from seedlib.generate.checks import Check, Domain, domains, table_checks
+from seedlib.generate.infer import infer
+from seedlib.generate.rng import cell, hashes, stable_hash
+from seedlib.generate.validate import RowValidator
+from seedlib.generate.values import (
+    ChildTotal,
+    Columnar,
+    Generator,
+    ParentValue,
+    Skewed,
+    constant,
+)
+from seedlib.load import allocate_keys, open_writer
+from seedlib.log import get_logger
+from seedlib.plan import feasibility
+from seedlib.plan.spec import SeedSpec, build_plan, constraint_name
+from seedlib.track import ledger
+from seedlib.track import progress as progress_store
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData, Table
+    from sqlalchemy.engine import Connection
+
+    from seedlib.config import Settings
+
+from seedlib.engine.filters import _Filters
+from seedlib.engine.references import _References
+from seedlib.engine.shapes import (
+    BATCH_ROWS,
+    DEFAULT_CHUNK_ROWS,
+    HASH_BLOCK,
+    HASH_MOD,
+    Checkpoint,
+    KeyShape,
+    Progress,
+    TableReport,
+    UniqueGroup,
+    block_hashes,
+    first_line,
+    is_int,
+    key_shape,
+    natural_keys,
+    rejected_by_database,
+    single_pk,
+    unique_groups,
+)
+
+
+class _Seeding(_References, _Filters):
+    """Generates, loads and ledgers the tables of one plan."""
+
+    def generators(self, table: Table, deferred: set[str]) -> list[tuple[str, Generator | None]]:
+        """(column, generator) in table order; ``None`` generator = NULL now, filled later."""
+        spec = self.plan.specs[table.fullname]
+        count = self.plan.counts[table.fullname]
+        unknown = set(spec.columns) - set(table.columns.keys())
+        if unknown:
+            raise ConfigurationError(
+                f"override for unknown column(s) {', '.join(sorted(unknown))} of {table.fullname}"
+            )
+        fks = {
+            next(iter(fk.columns)).name: fk
+            for fk in table.foreign_key_constraints
+            if len(fk.columns) == 1
+        }
+        children = spec.children
+        chosen: dict[str, Generator] = {}
+        for fk in table.foreign_key_constraints:
+            names = [c.name for c in fk.columns]
+            if len(names) > 1 and not set(names) & (set(spec.columns) | deferred):
+                chosen.update(zip(names, self.composite_fk(table, fk, count), strict=True))
+        chosen.update(self.junction_pairs(table, fks, set(spec.columns) | deferred | set(chosen)))
+        out: list[tuple[str, Generator | None]] = []
+        reserved = key_shape(table).reserved
+        for column in table.columns:
+            if column.primary_key and reserved:
+                continue
+            if column.name in deferred:
+                out.append((column.name, None))
+            elif column.name in spec.columns:
+                value = spec.columns[column.name]
+                if isinstance(value, ChildTotal):
+                    self.totals.append((table, column.name, value))
+                    value = constant(value.start)
+                elif isinstance(value, Skewed):
+                    if column.name not in fks:
+                        raise ConfigurationError(
+                            f"{table.fullname}.{column.name}: values.skewed() is for "
+                            "foreign-key columns"
+                        )
+                    value = self.fk_generator(table, fks[column.name], count, value.power)
+                out.append((column.name, value if callable(value) else constant(value)))
+            elif children is not None and column.name == children.fk_column:
+                out.append((column.name, self.per_parent(table, fks[column.name])))
+            elif column.name in chosen:
+                out.append((column.name, chosen[column.name]))
+            elif column.name in fks:
+                out.append((column.name, self.fk_generator(table, fks[column.name], count)))
+            elif column.computed is not None:
+                continue
+            else:
+                domain = self.domains(table).get(column.name)
+                generator = self.after_existing(table, column, domain)
+                out.append((column.name, generator or infer(table, column, self.pools, domain)))
+        return out
+
+    def checks(self, table: Table) -> list[Check]:
+        if table.fullname not in self._checks:
+            self._checks[table.fullname] = table_checks(table, self.conn.dialect.name)
+        return self._checks[table.fullname]
+
+    def domains(self, table: Table) -> dict[str, Domain]:
+        return domains(self.checks(table), self.conn.dialect.name)
+
+    def reserve(self, table: Table) -> None:
+        """Keys for ``table``: saved by an interrupted run, or newly allocated."""
+        if not key_shape(table).reserved:
+            return
+        name = table.fullname
+        pk = single_pk(table)
+        count = self.plan.counts[name]
+        saved = self.saved.get(name)
+        if not is_int(pk):
+            gen = infer(table, pk, self.pools)
+            base = stable_hash(self.settings.seed, name, pk.name)
+            self.keys[name] = [gen(o, cell(base, o), {}) for o in range(count)]
+        elif saved is not None:
+            self.keys[name] = saved.keys()
+        else:
+            self.keys[name] = allocate_keys(self.conn, table, pk, count)
+
+    def save(self, name: str, done: int, content_sum: int) -> None:
+        keys = self.keys.get(name, [])
+        progress_store.save(
+            self.conn,
+            self.revision,
+            name,
+            keys=keys if keys and isinstance(keys[0], int) else [],
+            done=done,
+            content_sum=content_sum,
+            size=self.settings.size.name,
+            seed=self.settings.seed,
+        )
+
+    def commit_if_due(self, rows: int, force: bool = False) -> None:
+        self.since_commit += rows
+        if self.chunked and (force or self.since_commit >= self.chunk_rows):
+            assert self.checkpoint is not None
+            if self.checkpoint():
+                self.since_commit = 0
+
+    def seed_table(self, table: Table, deferred: set[str], log: Any) -> TableReport:
+        started = time.perf_counter()
+        name = table.fullname
+        shape = key_shape(table)
+        keys = self.keys.get(name, [])
+        total = self.plan.counts[name]
+        saved = self.saved.get(name)
+        start = saved.done if saved is not None else 0
+        content_sum = saved.content_sum if saved is not None else 0
+        skipped: set[Any] = set()
+        if shape.reserved and start:
+            entry = {e.table: e for e in ledger.entries(self.conn, self.revision)}.get(name)
+            landed = set(ledger.iter_keys(entry)) | {k[0] for k in entry.keys} if entry else set()
+            skipped = {k for k in keys[:start] if k not in landed}
+        gens = self.generators(table, deferred)
+        bases = [stable_hash(self.settings.seed, name, column) for column, _ in gens]
+        columns = list(shape.columns[:1] if shape.reserved else ()) + [c for c, _ in gens]
+        key_at = [columns.index(c) for c in shape.columns] or list(range(len(columns)))
+        self_refs = [
+            (columns.index(fk.elements[0].parent.name), bool(fk.elements[0].parent.nullable))
+            for fk in table.foreign_key_constraints
+            if fk.referred_table is table
+            and len(fk.elements) == 1
+            and shape.reserved
+            and fk.elements[0].parent.name in columns
+        ]
+        checks = [(columns.index(c.name), c) for c in natural_keys(table) if c.name in columns]
+        validator = RowValidator(table, columns, self.checks(table))
+        reasons: Counter[str] = Counter()
+        uniques = [
+            UniqueGroup(tuple(group), tuple(columns.index(c) for c in group), set())
+            for group in unique_groups(table)
+            if all(c in columns for c in group)
+        ]
+        if not shape.reserved and not shape.by_value:
+            uniques.append(UniqueGroup(shape.columns, tuple(key_at), set()))
+        # Batches start at multiples of HASH_BLOCK, so hashes agree however a run was chunked.
+        batch_rows = min(BATCH_ROWS, -(-self.chunk_rows // HASH_BLOCK) * HASH_BLOCK)
+        loaded = 0
+        composite_keys: list[Any] = []
+        # Natural and composite keys can only clash with rows that were there before.
+        had_rows = (bool(checks) or bool(uniques)) and self.has_rows(table)
+        needs_rows = any(
+            g is not None and not isinstance(g, Columnar | ParentValue) for _, g in gens
+        )
+        reads_parents = any(isinstance(g, ParentValue) for _, g in gens)
+        may_skip = [
+            columns.index(c) for c, g in gens if g is not None and not isinstance(g, Columnar)
+        ]
+        orphans = [
+            (columns.index(fk.elements[0].parent.name), fk.referred_table.fullname)
+            for fk in table.foreign_key_constraints
+            if len(fk.elements) == 1
+            and fk.referred_table is not table
+            and fk.elements[0].parent.name in columns
+            and fk.referred_table.fullname in self.left_out
+        ]
+        omitted_rows = [0]
+        # One writer (one COPY) per segment; segments end where a chunk commits, and at every
+        # batch when the database must be asked about keys between batches.
+        if had_rows or reads_parents:
+            segment = batch_rows
+        elif self.chunked:
+            segment = -(-self.chunk_rows // batch_rows) * batch_rows
+        else:
+            segment = max(total - start, 1)
+
+        def prepared(seg_start: int, seg_end: int) -> Iterator[list[list[Any]]]:
+            for first in range(seg_start, seg_end, batch_rows):
+                ordinals = range(first, min(first + batch_rows, seg_end))
+                rows = self.make_batch(
+                    table, shape, gens, bases, columns, keys, ordinals, needs_rows
+                )
+                if may_skip or orphans:
+                    before = len(rows)
+                    rows = self.drop_left_out(rows, may_skip, orphans, skipped, shape.reserved)
+                    omitted_rows[0] += before - len(rows)
+                if validator:
+                    rows = self.drop_invalid(table, rows, validator, skipped, reasons, log)
+                if had_rows:
+                    rows = self.drop_existing(table, rows, checks, skipped, first, log)
+                for unique in uniques:
+                    rows = self.drop_duplicates(
+                        table,
+                        rows,
+                        unique,
+                        log,
+                        ask_database=had_rows,
+                        skipped=skipped,
+                        reasons=reasons,
+                    )
+                yield rows
+
+        def account(rows: list[list[Any]], totals: list[Any]) -> None:
+            """Strip each row's trailing ordinal; count, hash and collect the keys."""
+            ords = [values.pop() for values in rows]
+            totals[0] += len(rows)
+            totals[1] += block_hashes(ords, rows)
+            if shape.integer:
+                totals[2].extend(r[0] for r in rows)
+            else:
+                totals[2].extend(tuple(r[i] for i in key_at) for r in rows)
+
+        def write_segment(batches: Iterator[list[list[Any]]]) -> list[Any]:
+            totals: list[Any] = [0, 0, []]
+            with open_writer(self.conn, table, columns) as write:
+                for rows in batches:
+                    for position, nullable in self_refs:
+                        for values in rows:
+                            if values[position] in skipped:
+                                values[position] = None if nullable else values[0]
+                    account(rows, totals)
+                    write(rows)
+            return totals
+
+        for seg_start in range(start, total, segment):
+            seg_end = min(seg_start + segment, total)
+            source = prepared(seg_start, seg_end)
+            if had_rows or reads_parents:  # no query may run while a COPY is open
+                source = iter(list(source))
+            seen_before = [set(u.seen) for u in uniques]
+            reasons_before = Counter(reasons)
+            omitted_before = omitted_rows[0]
+            try:
+                with self.conn.begin_nested():
+                    count, digest, new_keys = write_segment(source)
+            except Exception as exc:
+                if not rejected_by_database(exc):
+                    raise
+                log.warning(
+                    "batch_rejected", table=name, rows=seg_end - seg_start, error=first_line(exc)
+                )
+                # Generate the segment again (it is deterministic) and load what the database
+                # accepts, halving the failing parts down to single rows.
+                for unique, before in zip(uniques, seen_before, strict=True):
+                    unique.seen.clear()
+                    unique.seen.update(before)
+                reasons.clear()
+                reasons.update(reasons_before)
+                omitted_rows[0] = omitted_before
+                rows = [r for batch in prepared(seg_start, seg_end) for r in batch]
+                good = self.bisect(table, columns, rows, skipped, self_refs, reasons, log)
+                totals: list[Any] = [0, 0, []]
+                account(good, totals)
+                count, digest, new_keys = totals
+            loaded += count
+            content_sum = (content_sum + digest) % HASH_MOD
+            if not shape.reserved and not shape.by_value:
+                composite_keys.extend(new_keys)
+            self.ledger_rows(name, shape, columns, new_keys)
+            if self.chunked:
+                self.save(name, seg_end, content_sum)
+            if self.progress:
+                self.progress(name, seg_end, total)
+            self.commit_if_due(seg_end - seg_start)
+            if self.chunked and self.since_commit == 0:
+                log.info("chunk_committed", table=name, done=seg_end, total=total)
+        if shape.reserved:
+            self.inserted[name] = [k for k in keys if k not in skipped]
+        elif not shape.by_value and not start:
+            # Children with a composite foreign key pick among these (after a resume they are
+            # read back from the database instead).
+            self.inserted[name] = composite_keys
+        self.left_out[name] = skipped
+        rows_in_table = total - len(skipped) if shape.reserved else loaded
+        not_loaded = total - rows_in_table if shape.reserved else total - start - loaded
+        report = TableReport(
+            name,
+            rows_in_table,
+            time.perf_counter() - started,
+            f"{content_sum:032x}",
+            skipped=not_loaded - omitted_rows[0],
+            reasons=dict(reasons),
+            omitted=omitted_rows[0],
+        )
+        if report.skipped:
+            log.warning("rows_skipped", table=name, rows=report.skipped, reasons=dict(reasons))
+        return report
+
+    def make_batch(
+        self,
+        table: Table,
+        shape: KeyShape,
+        gens: list[tuple[str, Generator | None]],
+        bases: list[int],
+        columns: list[str],
+        keys: list[Any],
+        ordinals: range,
+        needs_rows: bool,
+    ) -> list[list[Any]]:
+        """Rows for ``ordinals``, column by column; each row ends with its ordinal."""
+        first, last = ordinals.start, ordinals.stop
+        filled: dict[str, list[Any]] = {}
+        if shape.reserved:
+            filled[shape.columns[0]] = keys[first:last]
+        row_view = (
+            [{c: v[i] for c, v in filled.items()} for i in range(len(ordinals))]
+            if needs_rows
+            else []
+        )
+        # Columns that ignore the row first, then values read from parent rows, then the
+        # columns computed from the row, so those see every other column.
+        ordered = sorted(
+            zip(gens, bases, strict=True),
+            key=lambda item: (
+                0
+                if item[0][1] is None or isinstance(item[0][1], Columnar)
+                else 1
+                if isinstance(item[0][1], ParentValue)
+                else 2
+            ),
+        )
+        for (column, gen), base in ordered:
+            if gen is None:
+                filled[column] = [None] * len(ordinals)
+                continue
+            hs = hashes(base, first, last)
+            if isinstance(gen, Columnar):
+                filled[column] = gen.batch(ordinals, hs)
+            elif isinstance(gen, ParentValue):
+                found = self.parent_values(table, gen, filled[gen.fk_column])
+                then = gen.then
+                filled[column] = (
+                    found
+                    if then is None
+                    else [None if v is None else then(v, h) for v, h in zip(found, hs, strict=True)]
+                )
+            else:
+                filled[column] = [
+                    gen(o, h, r) for o, h, r in zip(ordinals, hs, row_view, strict=True)
+                ]
+            if needs_rows:
+                for r, v in zip(row_view, filled[column], strict=True):
+                    r[column] = v
+        rows = [
+            [*row, o]
+            for o, row in zip(
+                ordinals, zip(*(filled[c] for c in columns), strict=True), strict=True
+            )
+        ]
+        return rows
+
+    def ledger_rows(self, name: str, shape: KeyShape, columns: list[str], keys: list[Any]) -> None:
+        if shape.integer:
+            ledger.record(
+                self.conn,
+                revision=self.revision,
+                run_id=self.run_id,
+                table=name,
+                key_columns=list(shape.columns),
+                int_keys=keys,
+            )
+            return
+        key_columns = list(shape.columns) or [ledger.ALL_COLUMNS, *columns]
+        ledger.record(
+            self.conn,
+            revision=self.revision,
+            run_id=self.run_id,
+            table=name,
+            key_columns=key_columns,
+            other_keys=[k if isinstance(k, tuple) else (k,) for k in keys],
+        )
+
+    def fill_deferred(self, table: Table, column_name: str) -> None:
+        pk = single_pk(table)
+        fk = next(
+            fk
+            for fk in table.foreign_key_constraints
+            if [c.name for c in fk.columns] == [column_name]
+        )
+        keys = self.keys[table.fullname]
+        inserted = set(self.inserted[table.fullname])
+        gen = self.fk_generator(table, fk, len(keys))
+        base = stable_hash(self.settings.seed, table.fullname, column_name)
+        params = [
+            {"_k": key, "_v": gen(o, cell(base, o), {})}
+            for o, key in enumerate(keys)
+            if key in inserted
+        ]
+        stmt = update(table).where(pk == bindparam("_k")).values({column_name: bindparam("_v")})
+        for start in range(0, len(params), BATCH_ROWS):
+            self.conn.execute(stmt, params[start : start + BATCH_ROWS])
+
+
+def seed_tables(
+    conn: Connection,
+    metadata: MetaData,
+    spec: SeedSpec,
+    *,
+    settings: Settings,
+    revision: str,
+    run_id: str,
+    progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> list[TableReport]:
+    """Generate, load and ledger the rows ``spec`` asks for.
+
+    Args:
+        checkpoint: commits the work so far and opens a new transaction; returns False when it
+            cannot (then the revision stays one transaction). Called every ``chunk_rows`` rows,
+            only for revisions of at least ``chunk_rows`` rows.
+
+    Raises:
+        ConfigurationError: the spec names unknown tables or columns.
+        Refused: an interrupted earlier run of this revision used another size or seed.
+        DataError: rows cannot be generated, or a foreign key is broken after loading.
+    """
+    log = get_logger(revision=revision, run_id=run_id)
+    plan = build_plan(metadata, spec, settings.size, settings.seed)
+    run = _Seeding(conn, plan, settings, revision, run_id, progress, checkpoint, chunk_rows)
+    run.saved = progress_store.load(conn, revision)
+    for saved in run.saved.values():
+        if (saved.size, saved.seed) != (settings.size.name, settings.seed):
+            raise Refused(
+                f"seed revision {revision} was interrupted while running with size {saved.size} "
+                f"and seed {saved.seed}; resume it with --size {saved.size} --seed {saved.seed}, "
+                "or remove its rows with seedctl downgrade"
+            )
+    if run.saved:
+        log.info("revision_resumed", tables={t: p.done for t, p in run.saved.items()})
+    tables = {name: metadata.tables[name] for name in plan.order.tables}
+    found = feasibility.problems(
+        tables,
+        plan.counts,
+        domains=run.domains,
+        parent_rows=run.planned_rows,
+        overridden=lambda t: set(plan.specs[t.fullname].columns),
+    )
+    if found:
+        more = f" (and {len(found) - 1} more problem(s))" if len(found) > 1 else ""
+        raise DataError(
+            f"cannot seed as asked, nothing was inserted: {found[0]}{more}",
+            [{"problem": p} for p in found],
+        )
+    for name in plan.order.tables:
+        run.reserve(tables[name])
+    if run.chunked and not run.saved:
+        for name in plan.order.tables:
+            run.save(name, 0, 0)
+        run.commit_if_due(0, force=True)
+    deferred: dict[str, set[str]] = {}
+    for edge in plan.order.deferred:
+        fk = next(
+            fk
+            for fk in tables[edge.child].foreign_key_constraints
+            if constraint_name(fk) == edge.name
+        )
+        deferred.setdefault(edge.child, set()).update(c.name for c in fk.columns)
+    reports = []
+    run.plan_tables = tables
+    for name in plan.order.tables:
+        report = run.seed_table(tables[name], deferred.get(name, set()), log)
+        log.info("table_seeded", **report.as_dict())
+        reports.append(report)
+        run.apply_totals(name)
+    for name, columns in deferred.items():
+        for column in sorted(columns):
+            run.fill_deferred(tables[name], column)
+    verify_foreign_keys(conn, [tables[n] for n in plan.order.tables], revision)
+    progress_store.clear(conn, revision)
+    return reports
+
+
+def verify_foreign_keys(conn: Connection, tables: Sequence[Table], revision: str) -> None:
+    """Anti-join every single-column foreign key of the rows ``revision`` inserted.
+
+    Raises:
+        DataError: some seeded row points at a row that does not exist.
+    """
+    entries = {e.table: e for e in ledger.entries(conn, revision)}
+    problems: list[dict[str, Any]] = []
+    for table in tables:
+        entry = entries.get(table.fullname)
+        if entry is None:
+            continue
+        for fk in table.foreign_key_constraints:
+            if len(fk.elements) != 1:
+                continue
+            child = fk.elements[0].parent
+            target = fk.elements[0].column
+            parent = target.table.alias("parent")
+            seeded = ledger.match(table, entry) if not entry.by_value else true()
+            orphan = and_(
+                child.isnot(None),
+                seeded,
+                not_(exists().where(parent.c[target.name] == child)),
+            )
+            missing = conn.execute(select(func.count()).select_from(table).where(orphan)).scalar()
+            if missing:
+                problems.append(
+                    {
+                        "table": table.fullname,
+                        "constraint": constraint_name(fk),
+                        "rows": int(missing),
+                    }
+                )
+    if problems:
+        first = problems[0]
+        raise DataError(
+            f"{sum(p['rows'] for p in problems)} seeded row(s) break foreign keys (first: "
+            f"{first['table']} {first['constraint']}); the revision was rolled back",
+            problems,
+        )
+
+
+def reflect(conn: Connection) -> MetaData:
+    """The live database's tables."""
+    from sqlalchemy import MetaData
+
+    metadata = MetaData()
+    metadata.reflect(conn)
+    return metadata

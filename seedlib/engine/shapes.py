@@ -1,0 +1,176 @@
+"""How a table's rows are keyed, hashed and reported; which database errors are rows refused."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.schema import PrimaryKeyConstraint, UniqueConstraint
+
+from seedlib.exceptions import ConfigurationError
+from seedlib.generate.infer import is_unique
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column, Table
+
+
+BATCH_ROWS = 5000
+HASH_BLOCK = 100
+DEFAULT_CHUNK_ROWS = 50_000
+#: At most this many existing parent keys are read when a parent table is not seeded.
+EXISTING_PARENT_KEYS = 100_000
+#: At most this many skipped rows are logged one by one per table.
+SKIPS_LOGGED = 20
+HASH_MOD = 1 << 128
+Progress = Callable[[str, int, int], None]
+Checkpoint = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class TableReport:
+    """What happened to one table in one run."""
+
+    table: str
+    rows: int
+    seconds: float
+    content_hash: str
+    skipped: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    #: Rows left out on purpose: a rule returned ``values.SKIP``, or their parent was left out.
+    omitted: int = 0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else float(self.rows)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "rows": self.rows,
+            "skipped": self.skipped,
+            "skip_reasons": self.reasons,
+            "omitted": self.omitted,
+            "seconds": round(self.seconds, 4),
+            "rows_per_s": round(self.rows_per_second, 1),
+            "content_hash": self.content_hash,
+        }
+
+
+def block_hashes(ordinals: list[int], rows: list[list[Any]]) -> int:
+    """Sum of 128-bit digests of the rows in each block of ``HASH_BLOCK`` ordinals.
+
+    A table's content hash is the sum over its blocks, so it does not depend on how the rows
+    were batched, chunked or resumed.
+    """
+    total = 0
+    position = 0
+    while position < len(rows):
+        block = ordinals[position] // HASH_BLOCK
+        end = position
+        while end < len(rows) and ordinals[end] // HASH_BLOCK == block:
+            end += 1
+        digest = hashlib.blake2b(repr(rows[position:end]).encode(), digest_size=16).digest()
+        total += int.from_bytes(digest, "big")
+        position = end
+    return total
+
+
+@dataclass(frozen=True)
+class KeyShape:
+    """How rows of a table are identified in the ledger.
+
+    A single-column primary key is chosen before generation (``reserved``: taken from the
+    sequence or above the maximum for integers, generated otherwise). A composite key is generated
+    like other columns and de-duplicated. A table without a primary key is ledgered by value.
+    """
+
+    columns: tuple[str, ...]
+    integer: bool
+
+    @property
+    def reserved(self) -> bool:
+        return len(self.columns) == 1
+
+    @property
+    def by_value(self) -> bool:
+        return not self.columns
+
+
+def key_shape(table: Table) -> KeyShape:
+    columns = list(table.primary_key.columns)
+    integer = len(columns) == 1 and is_int(columns[0])
+    return KeyShape(tuple(c.name for c in columns), integer)
+
+
+def single_pk(table: Table) -> Column[Any]:
+    columns = list(table.primary_key.columns)
+    if len(columns) != 1:
+        raise ConfigurationError(
+            f"table {table.fullname} has {'no' if not columns else 'a composite'} primary key, "
+            "so its rows cannot be updated after loading; make the cycle's edge a column of a "
+            "table with a single-column key"
+        )
+    return columns[0]
+
+
+def is_int(column: Column[Any]) -> bool:
+    try:
+        return column.type.python_type is int
+    except NotImplementedError:
+        return False
+
+
+def unique_groups(table: Table) -> list[list[str]]:
+    """Column names of each composite UNIQUE constraint or unique index (not the key)."""
+    groups = [
+        [c.name for c in constraint.columns]
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)
+        and not isinstance(constraint, PrimaryKeyConstraint)
+    ]
+    groups += [[c.name for c in index.columns] for index in table.indexes if index.unique]
+    key = {c.name for c in table.primary_key.columns}
+    unique: list[list[str]] = []
+    for group in groups:
+        if len(group) > 1 and set(group) != key and group not in unique:
+            unique.append(group)
+    return unique
+
+
+def natural_keys(table: Table) -> list[Column[Any]]:
+    """Columns that are unique on their own (besides the primary key): natural keys."""
+    return [c for c in table.columns if not c.primary_key and is_unique(c, table, alone=True)]
+
+
+@dataclass(frozen=True)
+class UniqueGroup:
+    """A composite key or UNIQUE among the written columns, and the values seen so far."""
+
+    names: tuple[str, ...]
+    positions: tuple[int, ...]
+    seen: set[tuple[Any, ...]]
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a database error, without SQLAlchemy's statement and parameters."""
+    original = getattr(exc, "orig", None) or exc
+    return (str(original).strip().splitlines() or [type(original).__name__])[0][:300]
+
+
+#: MySQL/MariaDB error codes for rows the server refuses (not for lost connections).
+_MYSQL_ROW_ERRORS = {1048, 1062, 1264, 1265, 1292, 1366, 1406, 1452, 1644, 3819, 4025}
+
+
+def rejected_by_database(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database refusing rows (a constraint, a value, a trigger), as
+    opposed to a lost connection or a bug: only those are bisected."""
+    original = getattr(exc, "orig", None) or exc
+    names = {cls.__name__ for cls in type(original).__mro__}
+    if names & {"IntegrityError", "DataError", "RaiseException"}:
+        return True
+    module = type(original).__module__
+    if module.startswith("pymysql") and original.args:
+        return original.args[0] in _MYSQL_ROW_ERRORS
+    return False

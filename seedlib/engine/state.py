@@ -1,0 +1,66 @@
+"""The state of one seeding run, shared by the engine's parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    literal,
+    select,
+)
+
+from seedlib.generate.checks import Check
+from seedlib.generate.pools import Pools
+from seedlib.generate.values import (
+    ChildTotal,
+)
+from seedlib.plan.spec import Plan
+from seedlib.track import progress as progress_store
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
+
+    from seedlib.config import Settings
+
+from seedlib.engine.shapes import (
+    Checkpoint,
+    Progress,
+)
+
+
+@dataclass
+class _State:
+    """What one seeding run knows; the engine's parts are mixins over it."""
+
+    conn: Connection
+    plan: Plan
+    settings: Settings
+    revision: str
+    run_id: str
+    progress: Progress | None
+    checkpoint: Checkpoint | None
+    chunk_rows: int
+    pools: Pools = field(init=False)
+    keys: dict[str, list[Any]] = field(default_factory=dict)
+    inserted: dict[str, list[Any]] = field(default_factory=dict)
+    existing: dict[str, list[Any]] = field(default_factory=dict)
+    saved: dict[str, progress_store.TableProgress] = field(default_factory=dict)
+    since_commit: int = 0
+    _checks: dict[str, list[Check]] = field(default_factory=dict)
+    #: Parent columns set to the sum of their children's once those are loaded.
+    totals: list[tuple[Table, str, ChildTotal]] = field(default_factory=list)
+    #: Keys of rows left out, per table: their children are left out too.
+    left_out: dict[str, set[Any]] = field(default_factory=dict)
+    plan_tables: dict[str, Table] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.pools = Pools(self.settings.seed)
+
+    @property
+    def chunked(self) -> bool:
+        return self.checkpoint is not None and self.plan.total_rows >= self.chunk_rows
+
+    def has_rows(self, table: Table) -> bool:
+        return self.conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
