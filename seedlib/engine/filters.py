@@ -169,6 +169,7 @@ class _Filters(_State):
                     skipped.add(values[0])
                 continue
             seen.add(key)
+            unique.journal.append(key)
             kept.append(values)
         if len(kept) < len(rows):
             reason = f"{','.join(unique.names)}: duplicate value for a unique key"

@@ -4,6 +4,7 @@ read from parents, totals of children."""
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -45,7 +46,7 @@ from seedlib.engine.state import _State
 class _References(_State):
     """Foreign keys: which parent rows the rows point at, and values read from them."""
 
-    def parent_keys(self, fk: ForeignKeyConstraint) -> list[Any]:
+    def parent_keys(self, fk: ForeignKeyConstraint) -> Sequence[Any]:
         parent = fk.referred_table
         column = fk.elements[0].column
         if key_shape(parent).columns == (column.name,):
@@ -175,7 +176,7 @@ class _References(_State):
 
         return Columnar(one, many)
 
-    def parent_values(self, table: Table, gen: ParentValue, keys: list[Any]) -> list[Any]:
+    def parent_values(self, table: Table, gen: ParentValue, keys: Sequence[Any]) -> list[Any]:
         """``gen.column`` of the parent rows that ``keys`` (values of ``gen.fk_column``) name."""
         column = table.c.get(gen.fk_column)
         fk = next(iter(column.foreign_keys), None) if column is not None else None

@@ -36,7 +36,7 @@ from seedlib.generate.values import (
     Skewed,
     constant,
 )
-from seedlib.load import allocate_keys, open_writer
+from seedlib.load import open_writer, reserve_keys
 from seedlib.log import get_logger
 from seedlib.plan import feasibility
 from seedlib.plan.spec import SeedSpec, build_plan, constraint_name
@@ -153,7 +153,7 @@ class _Seeding(_References, _Filters):
         elif saved is not None:
             self.keys[name] = saved.keys()
         else:
-            self.keys[name] = allocate_keys(self.conn, table, pk, count)
+            self.keys[name] = reserve_keys(self.conn, table, pk, count)
 
     def save(self, name: str, done: int, content_sum: int) -> None:
         keys = self.keys.get(name, [])
@@ -161,7 +161,7 @@ class _Seeding(_References, _Filters):
             self.conn,
             self.revision,
             name,
-            keys=keys if keys and isinstance(keys[0], int) else [],
+            keys=keys if len(keys) and isinstance(keys[0], int) else [],
             done=done,
             content_sum=content_sum,
             size=self.settings.size.name,
@@ -274,7 +274,13 @@ class _Seeding(_References, _Filters):
             totals[0] += len(rows)
             totals[1] += block_hashes(ords, rows)
             if shape.integer:
-                totals[2].extend(r[0] for r in rows)
+                # Integer keys as ranges: constant memory however many rows a segment has.
+                ranges = totals[2]
+                for first, last in ledger.to_ranges(r[0] for r in rows):
+                    if ranges and ranges[-1][1] + 1 == first:
+                        ranges[-1] = (ranges[-1][0], last)
+                    else:
+                        ranges.append((first, last))
             else:
                 totals[2].extend(tuple(r[i] for i in key_at) for r in rows)
 
@@ -295,7 +301,8 @@ class _Seeding(_References, _Filters):
             source = prepared(seg_start, seg_end)
             if had_rows or reads_parents:  # no query may run while a COPY is open
                 source = iter(list(source))
-            seen_before = [set(u.seen) for u in uniques]
+            for unique in uniques:
+                unique.journal.clear()
             reasons_before = Counter(reasons)
             omitted_before = omitted_rows[0]
             try:
@@ -307,18 +314,18 @@ class _Seeding(_References, _Filters):
                 log.warning(
                     "batch_rejected", table=name, rows=seg_end - seg_start, error=first_line(exc)
                 )
-                # Generate the segment again (it is deterministic) and load what the database
-                # accepts, halving the failing parts down to single rows.
-                for unique, before in zip(uniques, seen_before, strict=True):
-                    unique.seen.clear()
-                    unique.seen.update(before)
+                # Generate the segment again (it is deterministic), batch by batch, and load
+                # what the database accepts, halving the failing parts down to single rows.
+                for unique in uniques:
+                    unique.seen.difference_update(unique.journal)
+                    unique.journal.clear()
                 reasons.clear()
                 reasons.update(reasons_before)
                 omitted_rows[0] = omitted_before
-                rows = [r for batch in prepared(seg_start, seg_end) for r in batch]
-                good = self.bisect(table, columns, rows, skipped, self_refs, reasons, log)
                 totals: list[Any] = [0, 0, []]
-                account(good, totals)
+                for batch in prepared(seg_start, seg_end):
+                    good = self.bisect(table, columns, batch, skipped, self_refs, reasons, log)
+                    account(good, totals)
                 count, digest, new_keys = totals
             loaded += count
             content_sum = (content_sum + digest) % HASH_MOD
@@ -333,7 +340,7 @@ class _Seeding(_References, _Filters):
             if self.chunked and self.since_commit == 0:
                 log.info("chunk_committed", table=name, done=seg_end, total=total)
         if shape.reserved:
-            self.inserted[name] = [k for k in keys if k not in skipped]
+            self.inserted[name] = keys if not skipped else [k for k in keys if k not in skipped]
         elif not shape.by_value and not start:
             # Children with a composite foreign key pick among these (after a resume they are
             # read back from the database instead).
@@ -361,13 +368,13 @@ class _Seeding(_References, _Filters):
         gens: list[tuple[str, Generator | None]],
         bases: list[int],
         columns: list[str],
-        keys: list[Any],
+        keys: Sequence[Any],
         ordinals: range,
         needs_rows: bool,
     ) -> list[list[Any]]:
         """Rows for ``ordinals``, column by column; each row ends with its ordinal."""
         first, last = ordinals.start, ordinals.stop
-        filled: dict[str, list[Any]] = {}
+        filled: dict[str, Sequence[Any]] = {}
         if shape.reserved:
             filled[shape.columns[0]] = keys[first:last]
         row_view = (
@@ -418,6 +425,7 @@ class _Seeding(_References, _Filters):
         return rows
 
     def ledger_rows(self, name: str, shape: KeyShape, columns: list[str], keys: list[Any]) -> None:
+        """Ledger the keys a segment loaded: ``(first, last)`` ranges for integer keys."""
         if shape.integer:
             ledger.record(
                 self.conn,
@@ -425,7 +433,7 @@ class _Seeding(_References, _Filters):
                 run_id=self.run_id,
                 table=name,
                 key_columns=list(shape.columns),
-                int_keys=keys,
+                int_keys=(k for first, last in keys for k in range(first, last + 1)),
             )
             return
         key_columns = list(shape.columns) or [ledger.ALL_COLUMNS, *columns]

@@ -151,6 +151,8 @@ class UniqueGroup:
     names: tuple[str, ...]
     positions: tuple[int, ...]
     seen: set[tuple[Any, ...]]
+    #: Values added during the current segment, so a rejected segment can be undone.
+    journal: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def first_line(exc: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,8 +44,9 @@ class _State:
     checkpoint: Checkpoint | None
     chunk_rows: int
     pools: Pools = field(init=False)
-    keys: dict[str, list[Any]] = field(default_factory=dict)
-    inserted: dict[str, list[Any]] = field(default_factory=dict)
+    #: Reserved keys by ordinal: a ``range`` when contiguous (constant memory).
+    keys: dict[str, Sequence[Any]] = field(default_factory=dict)
+    inserted: dict[str, Sequence[Any]] = field(default_factory=dict)
     existing: dict[str, list[Any]] = field(default_factory=dict)
     saved: dict[str, progress_store.TableProgress] = field(default_factory=dict)
     since_commit: int = 0

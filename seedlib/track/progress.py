@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -58,7 +59,7 @@ def save(
     revision: str,
     table_name: str,
     *,
-    keys: list[int],
+    keys: Sequence[int],
     done: int,
     content_sum: int,
     size: str,

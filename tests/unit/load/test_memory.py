@@ -108,10 +108,5 @@ def test_writers_load_in_constant_memory(any_url: str) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (Linux)")
-@pytest.mark.xfail(
-    reason="the engine keeps per-row lists (reserved keys, new keys, inserted keys) and the "
-    "values of unique columns; see docs/performance.md, 'Memory'",
-    strict=False,
-)
 def test_seeding_a_table_in_one_transaction_takes_constant_memory(postgres_url: str) -> None:
     assert_flat(SEED, postgres_url)
