@@ -33,6 +33,7 @@ from seedlib.generate.rng import stable_hash
 from seedlib.generate.values import Columnar
 from seedlib.load.parallel import copy_batches
 from seedlib.plan.spec import build_plan
+from seedlib.track import ledger
 
 from .run import database, fresh_table, prebuilt, raw_load
 
@@ -97,7 +98,7 @@ def overlapped(url: str, rows: int, workers: int) -> tuple[float, str, str]:
             tasks = [range(f, min(f + BATCH_ROWS, total)) for f in range(0, total, BATCH_ROWS)]
             sums = copy_batches(conn, table, columns, tasks, make, workers=workers)
             content = sum(sums) % HASH_MOD
-            run.ledger_rows(name, shape, columns, keys)
+            run.ledger_rows(name, shape, columns, ledger.to_ranges(keys))
             verify_foreign_keys(conn, [table], label)
             seconds = time.perf_counter() - started
             return seconds, f"{content:032x}", table_digest(conn)
