@@ -267,6 +267,8 @@ def _plain(table: Table, column: Column[Any], pools: Pools) -> Generator:
     kind = column.type
     if isinstance(kind, types.TypeDecorator):
         kind = kind.impl_instance
+    if type(kind).__name__ == "SET" and getattr(kind, "values", None):
+        return _subsets(tuple(getattr(kind, "values", ())))
     if isinstance(kind, types.Enum) and kind.enums:
         return values.choice(kind.enums)
     if isinstance(kind, types.Boolean):
@@ -475,3 +477,17 @@ def _length_within(generator: Generator, domain: Domain) -> Generator:
             lambda r, hs: [shape(v) for v in inner.batch(r, hs)],
         )
     return lambda o, h, row: shape(generator(o, h, row))
+
+
+def _subsets(members: tuple[str, ...]) -> Generator:
+    """MySQL ``SET``: a subset of the members, one bit of ``h`` each (never empty), as
+    ``"a,b"``."""
+    n = len(members)
+
+    def one(_o: int, h: int) -> str:
+        # A string in declaration order, not a set: a set's order (and so the content hash)
+        # would change from one process to the next.
+        picked = [m for i, m in enumerate(members) if h >> i & 1]
+        return ",".join(picked) if picked else members[h % n]
+
+    return Columnar(one)

@@ -342,3 +342,23 @@ def test_column_of_a_composite_primary_key_is_not_unique_alone() -> None:
         Column("line", Integer, primary_key=True),
     )
     assert not is_unique(table.c.line, table, alone=True)
+
+
+def test_mysql_set_columns_get_non_empty_subsets_of_their_members() -> None:
+    from sqlalchemy import Column, Integer, MetaData, Table
+    from sqlalchemy.dialects.mysql import SET
+
+    from seedlib.generate.infer import infer
+    from seedlib.generate.pools import Pools
+    from seedlib.generate.rng import cell
+
+    table = Table(
+        "s",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("tags", SET("red", "green", "blue")),
+    )
+    generator = infer(table, table.c.tags, Pools(0))
+    picks = [set(generator(o, cell(1, o), {}).split(",")) for o in range(200)]
+    assert all(p and p <= {"red", "green", "blue"} for p in picks)
+    assert len({frozenset(p) for p in picks}) == 7
