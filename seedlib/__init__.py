@@ -3,6 +3,8 @@
 Seed revisions call :func:`seed_revision` in ``upgrade()`` and :func:`unseed_revision` in
 ``downgrade()``; applications add :func:`include_object` to their own ``env.py``. Any database
 can also be seeded directly, without revisions: :func:`seed` and :func:`unseed` with a label.
+A table can load real rows instead of generated ones: ``TableSpec(source=Source(...))``, masked
+outside production.
 """
 
 from seedlib.direct import SeedResult, labels, seed, unseed
@@ -17,6 +19,7 @@ from seedlib.exceptions import (
 )
 from seedlib.generate import values
 from seedlib.integrations.alembic import include_object, seed_revision, unseed_revision
+from seedlib.mask.declared import Source
 from seedlib.plan.spec import TableSpec
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "RollbackBlocked",
     "SeedError",
     "SeedResult",
+    "Source",
     "TableSpec",
     "include_object",
     "labels",

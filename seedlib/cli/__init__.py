@@ -131,6 +131,14 @@ def upgrade(
         bool,
         typer.Option("--strict", help="also refuse when the live schema differs from the models"),
     ] = False,
+    audit_file: Annotated[
+        str | None,
+        typer.Option(
+            "--audit-file",
+            help="also append the masking audit records (JSON lines) of sourced tables to "
+            "this file [default: $SEEDLIB_AUDIT_FILE]",
+        ),
+    ] = None,
 ) -> None:
     """Apply pending seed revisions (the same as `alembic upgrade seeds@head`)."""
     with _errors():
@@ -146,6 +154,7 @@ def upgrade(
             dry_run=dry_run,
             strict=strict,
             chunk_rows=chunk_rows,
+            audit_file=audit_file,
         )
         if dry_run:
             planned = commands.upgrade(project, settings, target=target).planned

@@ -82,6 +82,8 @@ class _References(_State):
         specs = self.plan.specs
         if parent.fullname not in specs or specs[table.fullname].rows <= 0:
             return None
+        if specs[parent.fullname].source is not None:  # a sourced parent's size is fixed
+            return None
         return specs[parent.fullname].rows / specs[table.fullname].rows
 
     def fk_generator(

@@ -70,9 +70,10 @@ from seedlib.engine.shapes import (
     single_pk,
     unique_groups,
 )
+from seedlib.engine.sources import _Sources, open_sources
 
 
-class _Seeding(_References, _Filters):
+class _Seeding(_References, _Filters, _Sources):
     """Generates, loads and ledgers the tables of one plan."""
 
     def generators(self, table: Table, deferred: set[str]) -> list[tuple[str, Generator | None]]:
@@ -116,6 +117,8 @@ class _Seeding(_References, _Filters):
                         )
                     value = self.fk_generator(table, fks[column.name], count, value.power)
                 out.append((column.name, value if callable(value) else constant(value)))
+            elif (sourced := self.source_generator(table, column)) is not None:
+                out.append((column.name, sourced))
             elif children is not None and column.name == children.fk_column:
                 out.append((column.name, self.per_parent(table, fks[column.name])))
             elif column.name in chosen:
@@ -492,8 +495,12 @@ def seed_tables(
         DataError: rows cannot be generated, or a foreign key is broken after loading.
     """
     log = get_logger(revision=revision, run_id=run_id)
-    plan = build_plan(metadata, spec, settings.size, settings.seed)
+    # Sources are opened, validated and masked before anything is written.
+    sources = open_sources(metadata, spec, settings, revision)
+    counts = {name: s.count for name, s in sources.items()}
+    plan = build_plan(metadata, spec, settings.size, settings.seed, counts)
     run = _Seeding(conn, plan, settings, revision, run_id, progress, checkpoint, chunk_rows)
+    run.sources.update(sources)
     run.saved = progress_store.load(conn, revision)
     for saved in run.saved.values():
         if (saved.size, saved.seed) != (settings.size.name, settings.seed):
@@ -510,7 +517,7 @@ def seed_tables(
         plan.counts,
         domains=run.domains,
         parent_rows=run.planned_rows,
-        overridden=lambda t: set(plan.specs[t.fullname].columns),
+        overridden=lambda t: set(plan.specs[t.fullname].columns) | run.source_columns(t),
     )
     if found:
         more = f" (and {len(found) - 1} more problem(s))" if len(found) > 1 else ""
@@ -536,6 +543,7 @@ def seed_tables(
     run.plan_tables = tables
     for name in plan.order.tables:
         report = run.seed_table(tables[name], deferred.get(name, set()), log)
+        report = run.finish_source(tables[name], report, log)
         log.info("table_seeded", **report.as_dict())
         reports.append(report)
         run.apply_totals(name)
@@ -543,6 +551,7 @@ def seed_tables(
         for column in sorted(columns):
             run.fill_deferred(tables[name], column)
     verify_foreign_keys(conn, [tables[n] for n in plan.order.tables], revision)
+    run.audit_sources()
     progress_store.clear(conn, revision)
     return reports
 

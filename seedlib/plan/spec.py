@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy.schema import ForeignKeyConstraint
 
     from seedlib.config import Size
+    from seedlib.mask.declared import Source
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,15 @@ class TableSpec:
 
     An override is a generator ``(ordinal, h, row) -> value`` (see :mod:`seedlib.generate.values`)
     or any other value, used as a constant. ``per_parent`` (a :class:`PerParent` or a tuple
-    ``(fk_column, low, high)``) sets the rows per parent row instead of ``rows``.
+    ``(fk_column, low, high)``) sets the rows per parent row instead of ``rows``. ``source``
+    (a :class:`~seedlib.mask.declared.Source`) loads real rows instead: the table gets the
+    source's rows, ``columns`` still override, and columns the source lacks are generated.
     """
 
     rows: int = 0
     columns: Mapping[str, Any] = field(default_factory=dict)
     per_parent: PerParent | tuple[str, int, int] | None = None
+    source: Source | None = None
 
     @property
     def children(self) -> PerParent | None:
@@ -98,8 +102,17 @@ def _nullable(fk: ForeignKeyConstraint) -> bool:
     return all(column.nullable for column in fk.columns)
 
 
-def build_plan(metadata: MetaData, spec: SeedSpec, size: Size, seed: int = 0) -> Plan:
+def build_plan(
+    metadata: MetaData,
+    spec: SeedSpec,
+    size: Size,
+    seed: int = 0,
+    source_counts: Mapping[str, int] | None = None,
+) -> Plan:
     """Resolve ``spec`` against ``metadata`` and order the tables parents-first.
+
+    A sourced table gets its source's row count: from ``source_counts`` when the caller has
+    opened the sources already, else by reading the source (the only I/O here).
 
     Raises:
         ConfigurationError: a table in ``spec`` is not in the schema.
@@ -122,6 +135,13 @@ def build_plan(metadata: MetaData, spec: SeedSpec, size: Size, seed: int = 0) ->
     offsets: dict[str, list[int]] = {}
     for name in order.tables:
         children = specs[name].children
+        source = specs[name].source
+        if source is not None:
+            if children is not None:
+                raise ConfigurationError(f"{name}: a sourced table cannot also use per_parent")
+            known = source_counts or {}
+            counts[name] = known[name] if name in known else source.count(tables[name])
+            continue
         if children is None:
             counts[name] = size.rows(specs[name].rows)
             continue
