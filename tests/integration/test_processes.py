@@ -38,7 +38,7 @@ from tests.conftest import (
     table_counts,
 )
 
-#: Tables seed revision s003 (the last one) inserts into.
+#: Tables seed revision s003 inserts into.
 LAST_REVISION_TABLES = ("orders", "order_line_items", "sales_sheets", "invoices", "payments")
 #: Big enough that a run is still busy when the test stops it right after it took the lock.
 BIG = "2000"
@@ -124,10 +124,17 @@ def text_lines(stderr: str) -> list[str]:
     return lines
 
 
-def planned_counts(url: str, *args: str) -> dict[str, int]:
+def planned_counts(url: str, *args: str, through: str | None = None) -> dict[str, int]:
+    """Planned rows per table, summed over the revisions (up to ``through``)."""
     result = ok(seedctl("plan", "--json", "--database-url", url, *args))
     plan = json.loads(result.stdout)
-    return {t["table"]: t["rows"] for rev in plan["revisions"] for t in rev["tables"]}
+    totals: dict[str, int] = {}
+    for rev in plan["revisions"]:
+        for t in rev["tables"]:
+            totals[t["table"]] = totals.get(t["table"], 0) + t["rows"]
+        if rev["revision"] == through:
+            break
+    return totals
 
 
 def status_of(url: str) -> dict[str, Any]:
@@ -299,7 +306,7 @@ def test_concurrent_upgrades_second_fails_fast_naming_holder(
     assert events_named(a.stderr, "lock_released")
     assert fits_plan(table_counts(app_db, TERP_TABLES), expected)
     status = status_of(app_db)
-    assert status["applied"] == ["s003"]
+    assert status["applied"] == ["s004"]
     assert status["pending"] == []
     assert fits_plan(ledgered_counts(status), expected)
 
@@ -319,7 +326,13 @@ def test_sigterm_rolls_back_running_revision_and_releases_lock(
 ) -> None:
     expected = planned_counts(app_db, "--size", BIG)
     # Only applied revisions have ledger entries, and every applied revision has all its tables.
-    chain = {"s001": ["s001"], "s002": ["s001", "s002"], "s003": ["s001", "s002", "s003"]}
+    chain = {
+        "s001": ["s001"],
+        "s002": ["s001", "s002"],
+        "s003": ["s001", "s002", "s003"],
+        "s004": ["s001", "s002", "s003", "s004"],
+    }
+    before_s003 = planned_counts(app_db, "--size", BIG, through="s002")
     for attempt in range(1, SIGTERM_ATTEMPTS + 1):
         # --lock-timeout 0: the previous attempt's lock must be gone already.
         a = start(
@@ -354,7 +367,7 @@ def test_sigterm_rolls_back_running_revision_and_releases_lock(
             assert status["applied"] == ["s002"], where
             counts = table_counts(app_db, TERP_TABLES)
             for table in TERP_TABLES:
-                want = 0 if table in LAST_REVISION_TABLES else expected[table]
+                want = 0 if table in LAST_REVISION_TABLES else before_s003[table]
                 assert counts[table] == want, f"{table}: {where}"
         else:
             assert status["applied"] == [], where
@@ -364,7 +377,7 @@ def test_sigterm_rolls_back_running_revision_and_releases_lock(
     ok(after)
     assert fits_plan(table_counts(app_db, TERP_TABLES), expected)
     final = status_of(app_db)
-    assert final["applied"] == ["s003"]
+    assert final["applied"] == ["s004"]
     assert fits_plan(ledgered_counts(final), expected)
 
 
@@ -435,7 +448,7 @@ def test_raw_alembic_seeds_environment_and_app_environment(app_db: str) -> None:
 
     ok(alembic(app_db, "upgrade", "seeds@head"))
     assert fits_plan(table_counts(app_db, TERP_TABLES), small)
-    assert status_of(app_db)["applied"] == ["s003"]
+    assert status_of(app_db)["applied"] == ["s004"]
 
     ok(alembic(app_db, "downgrade", "seeds@-1"))
     after = table_counts(app_db, TERP_TABLES)
@@ -495,7 +508,7 @@ def test_production_guard(app_db: str) -> None:
     production = planned_counts(app_db, "--env", "production")
     assert fits_plan(table_counts(app_db, TERP_TABLES), production)
     status = status_of(app_db)
-    assert status["applied"] == ["s003"]
+    assert status["applied"] == ["s004"]
     assert status["parameters"]["s003"]["env"] == "production"
 
 
@@ -598,7 +611,7 @@ def test_downgrade_without_tty_or_yes_is_refused(app_db: str) -> None:
         assert "--yes" in text_lines(result.stderr)[-1]
         assert table_counts(app_db, TERP_TABLES) == before
     status = status_of(app_db)
-    assert status["applied"] == ["s003"]
+    assert status["applied"] == ["s004"]
     assert status["ledger"] == ledger_before
 
     # A dry run shows without deleting; --yes then deletes.
@@ -647,7 +660,7 @@ def test_alembic_revision_fills_requires_schema(tmp_path: Path) -> None:
     assert len(created) == 1, result.stdout + result.stderr
     source = created[0].read_text()
     assert "requires_schema = '0003'" in source
-    assert "down_revision = 's003'" in source
+    assert "down_revision = 's004'" in source
     compile(source, str(created[0]), "exec")
     spec = importlib.util.spec_from_file_location("seed_revision_under_test", created[0])
     assert spec is not None
@@ -655,7 +668,7 @@ def test_alembic_revision_fills_requires_schema(tmp_path: Path) -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.requires_schema == "0003"
-    assert module.down_revision == "s003"
+    assert module.down_revision == "s004"
     assert module.branch_labels is None
     assert callable(module.upgrade)
     assert callable(module.downgrade)

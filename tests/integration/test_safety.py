@@ -101,7 +101,7 @@ def test_rollback_blocked_by_application_row_deletes_nothing(seedctl: Seedctl) -
     after = table_counts(url, TERP_TABLES)
     assert after == {**before, "orders": before["orders"] + 1}
     status = json.loads(seedctl("status", "--json").stdout)
-    assert status["applied"] == ["s003"]
+    assert status["applied"] == ["s004"]
 
     # Once the application row is gone the rollback goes through.
     execute(url, "DELETE FROM orders WHERE order_number = 'APP-ORDER-9'")
