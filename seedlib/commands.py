@@ -230,10 +230,11 @@ def ledger_mismatches(conn: Connection, revisions: list[str]) -> list[str]:
 
     from seedlib.engine import reflect
 
-    live = reflect(conn)
+    by_revision = {revision: ledger.entries(conn, revision) for revision in revisions}
+    live = reflect(conn, [e.table for entries in by_revision.values() for e in entries])
     found: list[str] = []
-    for revision in revisions:
-        for entry in ledger.entries(conn, revision):
+    for revision, entries in by_revision.items():
+        for entry in entries:
             table = live.tables.get(entry.table)
             if table is None:
                 found.append(f"{revision}: table {entry.table} no longer exists")

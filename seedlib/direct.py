@@ -91,6 +91,8 @@ def reflect_tables(conn: Connection, schemas: Sequence[str] = ()) -> MetaData:
     targets: list[str | None] = list(schemas) or [None]
     for schema in targets:
         metadata.reflect(conn, schema=schema)
+    if conn.dialect.name in ("mysql", "mariadb"):
+        _column_checks(conn, metadata)
     for table in list(metadata.tables.values()):
         if (
             table.name in _SKIPPED_TABLES
@@ -99,6 +101,32 @@ def reflect_tables(conn: Connection, schemas: Sequence[str] = ()) -> MetaData:
         ):
             metadata.remove(table)
     return metadata
+
+
+def _column_checks(conn: Connection, metadata: MetaData) -> None:
+    """MariaDB keeps column-level CHECKs (``JSON`` is text with ``CHECK (json_valid(c))``) out
+    of ``SHOW CREATE TABLE``'s table constraints, so reflection misses them: add them."""
+    from sqlalchemy import CheckConstraint, text
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        rows = conn.execute(
+            text(
+                "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM "
+                "information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() "
+                "AND LEVEL = 'Column'"
+            )
+        ).all()
+    except DBAPIError:  # MySQL has no LEVEL column and reflects these itself
+        conn.rollback()
+        return
+    for table_name, name, clause in rows:
+        table = metadata.tables.get(table_name)
+        if table is None:
+            continue
+        known = {c.name for c in table.constraints if isinstance(c, CheckConstraint)}
+        if name not in known:
+            table.append_constraint(CheckConstraint(text(clause), name=name))
 
 
 def _parameters(rows: int, tables: Mapping[str, int | TableSpec]) -> str:

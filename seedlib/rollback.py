@@ -69,7 +69,7 @@ def unseed_revision(conn: Connection, revision: str, *, dry_run: bool = False) -
     if not entries:
         ledger.forget(conn, revision)
         return report
-    live = reflect(conn)
+    live = reflect(conn, entries)
     tables: dict[str, Table] = {}
     for name, entry in entries.items():
         table = live.tables.get(name)
@@ -140,7 +140,10 @@ def find_blockers(
                 condition = element.parent.in_(
                     select(parent.c[element.column.name]).where(ledger.match(parent, parent_entry))
                 )
-            if child_entry is not None and not child_entry.by_value:
+            if child_entry is not None:
+                # Seeded children are not blockers (a table without a primary key matches them
+                # by value; an identical application row would then be missed here and make the
+                # delete fail on its foreign key instead, still deleting nothing).
                 condition = and_(condition, not_(ledger.match(child, child_entry)))
             shown = child_pk or [element.parent]
             rows = conn.execute(
@@ -200,7 +203,7 @@ def assert_not_blocked(conn: Connection, revisions: Sequence[str]) -> None:
     entries = merged_entries(conn, revisions)
     if not entries:
         return
-    live = reflect(conn)
+    live = reflect(conn, entries)
     tables = {name: live.tables[name] for name in entries if name in live.tables}
     _raise_if_blocked(find_blockers(conn, list(live.tables.values()), tables, entries))
 

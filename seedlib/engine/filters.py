@@ -199,6 +199,7 @@ class _Filters(_State):
         skipped: set[Any],
         first: int,
         log: Any,
+        reasons: Counter[str] | None = None,
     ) -> list[list[Any]]:
         """Rows whose natural key the database already holds are skipped, never duplicated."""
         if not naturals:
@@ -212,6 +213,8 @@ class _Filters(_State):
             for i, values in enumerate(batch):
                 if values[position] in found and i not in clash:
                     clash.add(i)
+                    if reasons is not None:
+                        reasons[f"{column.name}: already exists"] += 1
                     if len(skipped) + len(clash) <= SKIPS_LOGGED:
                         log.warning(
                             "row_skipped",
@@ -220,6 +223,7 @@ class _Filters(_State):
                             column=column.name,
                             reason="already exists",
                         )
-        for i in clash:
-            skipped.add(batch[i][0])
+        if key_shape(table).reserved:
+            for i in clash:
+                skipped.add(batch[i][0])
         return [values for i, values in enumerate(batch) if i not in clash]

@@ -3,11 +3,15 @@ read from parents, totals of children."""
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    Float,
+    Numeric,
     and_,
     func,
     select,
@@ -20,6 +24,7 @@ from seedlib.generate.checks import Domain
 from seedlib.generate.infer import is_unique
 from seedlib.generate.rng import stable_hash
 from seedlib.generate.values import (
+    SKIP,
     Columnar,
     Generator,
     ParentValue,
@@ -97,6 +102,9 @@ class _References(_State):
         if not parents:
             if nullable:
                 return constant(None)
+            if fk.referred_table.fullname in self.plan.counts:
+                # Every row of the parent was skipped: its children are left out too.
+                return lambda _o, _h, _row: SKIP
             raise DataError(
                 f"cannot seed {table.fullname}: {column.name} must reference "
                 f"{fk.referred_table.fullname}, which has no rows; seed it in this revision"
@@ -138,6 +146,8 @@ class _References(_State):
         if not rows:
             if all(c.nullable for c in fk.columns):
                 return [constant(None) for _ in names]
+            if fk.referred_table.fullname in self.plan.counts:
+                return [lambda _o, _h, _row: SKIP for _ in names]
             raise DataError(
                 f"cannot seed {table.fullname}: ({', '.join(names)}) must reference "
                 f"{fk.referred_table.fullname}, which has no rows; seed it in this revision"
@@ -233,7 +243,8 @@ class _References(_State):
     ) -> dict[str, Generator]:
         """Two foreign keys under one composite UNIQUE get pairs that never repeat."""
         chosen: dict[str, Generator] = {}
-        for group in unique_groups(table):
+        key = [c.name for c in table.primary_key.columns]
+        for group in [*unique_groups(table), *([key] if len(key) == 2 else [])]:
             names = list(group)
             if len(names) != 2 or set(names) & (taken | set(chosen)):
                 continue
@@ -251,14 +262,19 @@ class _References(_State):
     ) -> Generator | None:
         """A unique integer column of a table that already has rows continues after their
         largest value, so the seeded rows never collide with the application's."""
+        kind = column.type
+        numeric = isinstance(kind, Numeric) and not isinstance(kind, Float)
         if (
             domain is not None
             or column.primary_key
-            or not is_int(column)
+            or not (is_int(column) or numeric)
             or not is_unique(column, table, alone=True)
             or not self.has_rows(table)
         ):
             return None
         largest = self.conn.execute(select(func.max(column))).scalar()
-        start = int(largest or 0) + 1
+        start = math.floor(largest or 0) + 1
+        if numeric:
+            scale = Decimal(1).scaleb(-(getattr(kind, "scale", None) or 0))
+            return Columnar(lambda o, _h: Decimal(start + o).quantize(scale))
         return Columnar(lambda o, _h: start + o, lambda r, _hs: [start + o for o in r])

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -25,7 +26,7 @@ from sqlalchemy import (
 
 from seedlib.exceptions import ConfigurationError, DataError, Refused
 from seedlib.generate.checks import Check, Domain, domains, table_checks
-from seedlib.generate.infer import infer
+from seedlib.generate.infer import infer, is_unique
 from seedlib.generate.rng import cell, hashes, stable_hash
 from seedlib.generate.validate import RowValidator
 from seedlib.generate.values import (
@@ -129,6 +130,17 @@ class _Seeding(_References, _Filters, _Sources):
                 continue
             else:
                 domain = self.domains(table).get(column.name)
+                if (
+                    domain is not None
+                    and domain.choices
+                    and is_unique(column, table, alone=True)
+                    and self.has_rows(table)
+                ):
+                    # A unique column with few allowed values: leave out those already taken.
+                    taken = self.existing_values(column, list(domain.choices))
+                    domain = replace(
+                        domain, choices=tuple(c for c in domain.choices if c not in taken)
+                    )
                 generator = self.after_existing(table, column, domain)
                 out.append((column.name, generator or infer(table, column, self.pools, domain)))
         return out
@@ -192,6 +204,10 @@ class _Seeding(_References, _Filters, _Sources):
             entry = {e.table: e for e in ledger.entries(self.conn, self.revision)}.get(name)
             landed = set(ledger.iter_keys(entry)) | {k[0] for k in entry.keys} if entry else set()
             skipped = {k for k in keys[:start] if k not in landed}
+        if total == 0:  # nothing to make: its parents need no rows either
+            self.inserted[name] = []
+            self.left_out[name] = set()
+            return TableReport(name, 0, time.perf_counter() - started, f"{0:032x}")
         gens = self.generators(table, deferred)
         bases = [stable_hash(self.settings.seed, name, column) for column, _ in gens]
         columns = list(shape.columns[:1] if shape.reserved else ()) + [c for c, _ in gens]
@@ -258,7 +274,7 @@ class _Seeding(_References, _Filters, _Sources):
                 if validator:
                     rows = self.drop_invalid(table, rows, validator, skipped, reasons, log)
                 if had_rows:
-                    rows = self.drop_existing(table, rows, checks, skipped, first, log)
+                    rows = self.drop_existing(table, rows, checks, skipped, first, log, reasons)
                 for unique in uniques:
                     rows = self.drop_duplicates(
                         table,
@@ -598,10 +614,14 @@ def verify_foreign_keys(conn: Connection, tables: Sequence[Table], revision: str
         )
 
 
-def reflect(conn: Connection) -> MetaData:
-    """The live database's tables."""
+def reflect(conn: Connection, tables: Iterable[str] = ()) -> MetaData:
+    """The live database's tables: the default schema's, plus those of the schemas that the
+    schema-qualified names in ``tables`` (e.g. ledger entries, ``sales.orders``) mention."""
     from sqlalchemy import MetaData
 
     metadata = MetaData()
     metadata.reflect(conn)
+    for schema in sorted({name.rsplit(".", 1)[0] for name in tables if "." in name}):
+        if schema not in {t.schema for t in metadata.tables.values()}:
+            metadata.reflect(conn, schema=schema)
     return metadata

@@ -68,6 +68,8 @@ class Domain:
     relations: list[tuple[str, str]] = field(default_factory=list)
     #: "lower" or "upper" when the column must equal lower(column) / upper(column).
     case: str | None = None
+    #: The column must hold valid JSON (MariaDB's JSON type is text with ``json_valid()``).
+    json: bool = False
 
     def bound(self, op: str, value: Any) -> None:
         if op in (">", ">="):
@@ -287,6 +289,13 @@ def _like(pattern: str, case: bool) -> re.Pattern[str]:
 
 
 def _compile(node: exp.Expression, column: Callable[[exp.Column], Predicate]) -> Predicate:
+    if node.args.get("negate"):
+        # sqlglot writes "x IS NOT NULL", "x NOT LIKE …" as the positive node with negate=True.
+        positive = node.copy()
+        positive.set("negate", None)
+        inner = _compile(positive, column)
+        return lambda row: None if (v := _truth(inner(row))) is None else not v
+
     def sub(n: exp.Expression) -> Predicate:
         return _compile(n, column)
 
@@ -368,10 +377,25 @@ def _compile(node: exp.Expression, column: Callable[[exp.Column], Predicate]) ->
         return lambda row: None if (v := inner(row)) is None else bool(regex.fullmatch(str(v)))
     if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div):
         return _arithmetic(node, sub(node.this), sub(node.expression))
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "json_valid":
+        inner = sub(node.expressions[0])
+        return lambda row: None if (v := inner(row)) is None else _is_json(v)
     if isinstance(node, exp.Coalesce):
         parts = [sub(node.this), *(sub(e) for e in node.expressions)]
         return lambda row: next((v for p in parts if (v := p(row)) is not None), None)
     raise NotUnderstood(type(node).__name__)
+
+
+def _is_json(value: Any) -> bool:
+    import json
+
+    if not isinstance(value, str):
+        return True  # a dict or list: the driver sends it as JSON
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _not_understood() -> Any:
@@ -491,12 +515,19 @@ def domains(checks: list[Check], dialect: str = "sqlite") -> dict[str, Domain]:
 
 def _narrow(part: exp.Expression, domain: Callable[[str], Domain]) -> None:
     part = _strip(part)
+    if isinstance(part, exp.Is) and part.args.get("negate"):
+        if isinstance(_strip(part.this), exp.Column):
+            domain(_strip(part.this).name).not_null = True
+        return
+    if part.args.get("negate"):
+        return
     if isinstance(part, exp.Or):
         # "col IS NULL OR <condition on col>": non-NULL values must meet the condition.
         sides = [_strip(part.this), _strip(part.expression)]
         for nullish, other in (sides, sides[::-1]):
             if (
                 isinstance(nullish, exp.Is)
+                and not nullish.args.get("negate")
                 and isinstance(_strip(nullish.this), exp.Column)
                 and isinstance(nullish.expression, exp.Null)
             ):
@@ -510,6 +541,14 @@ def _narrow(part: exp.Expression, domain: Callable[[str], Domain]) -> None:
         inner = _strip(part.this)
         if isinstance(inner, exp.Is) and isinstance(_strip(inner.this), exp.Column):
             domain(_strip(inner.this).name).not_null = True
+        return
+    if (
+        isinstance(part, exp.Anonymous)
+        and str(part.this).lower() == "json_valid"
+        and part.expressions
+        and isinstance(_strip(part.expressions[0]), exp.Column)
+    ):
+        domain(_strip(part.expressions[0]).name).json = True
         return
     if isinstance(part, exp.In) and isinstance(_strip(part.this), exp.Column):
         values = []

@@ -218,6 +218,8 @@ def _number_for(table: Table, column: Column[Any]) -> Generator:
         precision = kind.precision or 12
         smallest = Decimal(1).scaleb(-scale)
         largest = Decimal(10) ** (precision - scale) - smallest
+        if is_unique(column, table):
+            return Columnar(lambda o, _h: Decimal(o + 1).quantize(smallest))
         ceiling = min(largest, Decimal(5000 if name & _MONEY else 100))
         return values.decimals(smallest, max(ceiling, smallest), scale)
     from seedlib.generate.validate import int_range
@@ -241,7 +243,9 @@ def infer(
     :mod:`seedlib.generate.checks`); values are drawn inside it.
     """
     generator: Generator | None = None
-    if domain is not None:
+    if domain is not None and domain.json:
+        generator = Columnar(lambda o, _h: f'{{"n": {o}}}')
+    elif domain is not None:
         generator = _within(table, column, pools, domain)
     if generator is None:
         generator = _plain(table, column, pools)
@@ -269,6 +273,9 @@ def _plain(table: Table, column: Column[Any], pools: Pools) -> Generator:
         kind = kind.impl_instance
     if type(kind).__name__ == "SET" and getattr(kind, "values", None):
         return _subsets(tuple(getattr(kind, "values", ())))
+    special = _special(type(kind).__name__.upper(), is_unique(column, table))
+    if special is not None:
+        return special
     if isinstance(kind, types.Enum) and kind.enums:
         return values.choice(kind.enums)
     if isinstance(kind, types.Boolean):
@@ -283,7 +290,7 @@ def _plain(table: Table, column: Column[Any], pools: Pools) -> Generator:
         return Columnar(lambda o, h: uuid.UUID(int=h << 64 | o, version=4))
     if isinstance(kind, types.JSON):
         return Columnar(lambda o, _h: {"n": o})
-    if isinstance(kind, types.LargeBinary):
+    if isinstance(kind, types.LargeBinary) or _python_type(kind) is bytes:
         return Columnar(lambda _o, h: h.to_bytes(8, "big"))
     if isinstance(kind, types.Integer | types.Numeric | types.Float):
         return _number_for(table, column)
@@ -309,6 +316,9 @@ def _within(table: Table, column: Column[Any], pools: Pools, domain: Domain) -> 
             return Columnar(lambda o, _h: options[o % n])
         return values.choice(options)
     kind = _kind(column)
+    related = _related(table, column, kind, domain)
+    if related is not None:
+        return related
     ranged = domain.low is not None or domain.high is not None
     if ranged and isinstance(kind, types.Integer):
         from seedlib.generate.validate import int_range
@@ -323,9 +333,6 @@ def _within(table: Table, column: Column[Any], pools: Pools, domain: Domain) -> 
         return _decimal_within(column, kind, domain)
     if ranged and isinstance(kind, types.Date | types.DateTime):
         return _time_within(kind, domain)
-    related = _related(table, column, kind, domain)
-    if related is not None:
-        return related
     if isinstance(kind, types.String) and (
         domain.max_length is not None or domain.min_length is not None
     ):
@@ -491,3 +498,51 @@ def _subsets(members: tuple[str, ...]) -> Generator:
         return ",".join(picked) if picked else members[h % n]
 
     return Columnar(one)
+
+
+def _special(name: str, unique: bool) -> Generator | None:
+    """PostgreSQL types with a format of their own (network addresses, intervals, money,
+    ranges); None for other types."""
+    if name == "INET":
+        if unique:
+            return Columnar(lambda o, _h: f"10.{o >> 16 & 255}.{o >> 8 & 255}.{o & 255}")
+        return Columnar(lambda _o, h: f"10.{h >> 16 & 255}.{h >> 8 & 255}.{(h & 253) + 1}")
+    if name == "CIDR":
+        return Columnar(
+            lambda o, h: f"10.{(o if unique else h) >> 8 & 255}.{(o if unique else h) & 255}.0/24"
+        )
+    if name in ("MACADDR", "MACADDR8"):
+        parts = 6 if name == "MACADDR" else 8
+
+        def mac(o: int, h: int) -> str:
+            bits = (o if unique else h) & ((1 << (8 * (parts - 1))) - 1)
+            return ":".join(["02"] + [f"{bits >> (8 * i) & 255:02x}" for i in range(parts - 1)])
+
+        return Columnar(mac)
+    if name == "INTERVAL":
+        return Columnar(lambda o, h: dt.timedelta(minutes=(o if unique else h % 100_000)))
+    if name == "MONEY":
+        return values.decimals(1, 5000)
+    if name in ("INT4RANGE", "INT8RANGE", "NUMRANGE"):
+        from sqlalchemy.dialects.postgresql import Range
+
+        return Columnar(lambda o, h: Range(h % 1000, h % 1000 + 1 + (h >> 10) % 100))
+    if name in ("DATERANGE", "TSRANGE", "TSTZRANGE"):
+        from sqlalchemy.dialects.postgresql import Range
+
+        def period(_o: int, h: int) -> Any:
+            start = values.EPOCH_DATE + dt.timedelta(days=h % 700)
+            end = start + dt.timedelta(days=1 + (h >> 12) % 60)
+            if name == "DATERANGE":
+                return Range(start, end)
+            return Range(dt.datetime.combine(start, dt.time()), dt.datetime.combine(end, dt.time()))
+
+        return Columnar(period)
+    return None
+
+
+def _python_type(kind: types.TypeEngine[Any]) -> Any:
+    try:
+        return kind.python_type
+    except NotImplementedError:
+        return None

@@ -94,7 +94,10 @@ def text_column(values: Sequence[Any]) -> list[str]:
 
 def hex_column(values: Sequence[Any]) -> list[str]:
     """A binary column as hex fields, loaded through ``UNHEX``."""
-    return [_NULL if v is None else bytes(v).hex() for v in values]
+    return [
+        _NULL if v is None else (v.encode() if isinstance(v, str) else bytes(v)).hex()
+        for v in values
+    ]
 
 
 class Encoder:

@@ -243,7 +243,7 @@ def record(
                 **base,
                 "first_key": None,
                 "last_key": None,
-                "keys_json": json.dumps([list(k) for k in other_keys], default=str),
+                "keys_json": json.dumps([list(k) for k in other_keys], default=_encode),
                 "row_count": len(other_keys),
             }
         )
@@ -333,7 +333,16 @@ def decode(column: Column[Any], value: Any) -> Any:
         return Decimal(value)
     if kind is uuid.UUID:
         return uuid.UUID(value)
+    if kind is bytes:
+        return bytes.fromhex(value)
     return value
+
+
+def _encode(value: Any) -> Any:
+    """A key value for JSON: bytes as hex (read back by :func:`decode`), others as text."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return str(value)
 
 
 #: Up to this many key ranges are matched as ``BETWEEN … OR …``; beyond it, as the span of
@@ -386,6 +395,6 @@ def match(table: Table, entry: Entry) -> ColumnElement[bool]:
             and_(*(c.is_not_distinct_from(decode(c, v)) for c, v in zip(columns, key, strict=True)))
             for key in dict.fromkeys(entry.keys)
         ]
-        return or_(*parts) if parts else false()
+        return _balanced_or(parts) if parts else false()
     keys = [tuple(decode(c, v) for c, v in zip(columns, key, strict=True)) for key in entry.keys]
     return tuple_(*columns).in_(keys) if keys else false()

@@ -76,9 +76,10 @@ WORDS = ("draft", "open", "closed", "paid", "void", "new", "held")
 APP_ROWS = 2
 #: Findings still open (filed with a minimal reproduction for the engine's owners).
 F7 = "F7: the UPDATE filling a cycle-breaking FK ignores a UNIQUE constraint on that column"
-F19 = "F19/F20: unique NUMERIC values repeat; inside a composite UNIQUE every row is skipped"
-F21 = "F21: a column-vs-column CHECK is not honoured when one side has its own bound"
-F17 = "F17: on PostgreSQL, CHECKs of IS [NOT] NULL combined with AND/OR reject every row"
+F23 = (
+    "F23: a unique value the application already holds is skipped ('already exists' or a "
+    "duplicate composite UNIQUE) instead of a free value being chosen"
+)
 
 
 def _xfail(reason: str) -> pytest.MarkDecorator:
@@ -415,7 +416,7 @@ def test_types_foreign_keys_and_cycles(
     check_round_trip(schema, kind, server, seed)
 
 
-@databases(sqlite=F19)
+@databases(postgresql=F23)
 @PROPERTY_SETTINGS
 @given(schema=schemas(checks=False, composite_unique=True), seed=st.integers(0, 2**16))
 def test_composite_unique_constraints(
@@ -424,7 +425,7 @@ def test_composite_unique_constraints(
     check_round_trip(schema, kind, server, seed)
 
 
-@databases(sqlite=F21, postgresql=F17)
+@databases(sqlite=F23, postgresql=F23)
 @PROPERTY_SETTINGS
 @given(schema=schemas(checks=True, composite_unique=True), seed=st.integers(0, 2**16))
 def test_check_constraints(kind: str, server: str | None, schema: SchemaDef, seed: int) -> None:
@@ -519,10 +520,6 @@ REGRESSIONS = {
 KNOWN_REGRESSION_FAILURES: dict[tuple[str, str], str] = {
     ("deferred_edge_in_composite_unique", "sqlite"): F7,
     ("deferred_edge_in_composite_unique", "postgresql"): F7,
-    ("both_null_or_both_set", "postgresql"): F17,
-    ("one_of_two_set", "postgresql"): F17,
-    ("unique_numeric_in_composite_unique", "sqlite"): F19,
-    ("unique_numeric_in_composite_unique", "postgresql"): F19,
 }
 
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import sqlalchemy.exc
 from sqlalchemy import MetaData, insert
 
 import seedlib
@@ -27,34 +26,17 @@ ROWS = 40
 LABEL = "third-party"
 #: Rows seedlib is expected to skip, per (schema, dialect): {table: (rows, [reasons])}, exactly
 #: as the run reports them (the run is deterministic). Tables not listed get exactly ROWS rows.
-#: The MLflow skips are composite primary keys drawn twice (see findings F16).
+#: MLflow's logged_model_params has a composite key (model_id, param_key) whose foreign-key
+#: half is drawn per row: two draws repeat a pair and are skipped as duplicates.
 _MLFLOW_DUPLICATE_KEYS = {
-    "guardrail_configs": (4, ["endpoint_id,guardrail_id: duplicate value for a unique key"]),
     "logged_model_params": (2, ["model_id,param_key: duplicate value for a unique key"]),
 }
 EXPECTED_SKIPS: dict[tuple[str, str], dict[str, tuple[int, list[str]]]] = {
-    ("mlflow", "sqlite"): _MLFLOW_DUPLICATE_KEYS,
-    ("mlflow", "postgresql"): _MLFLOW_DUPLICATE_KEYS,
+    ("mlflow", dialect): _MLFLOW_DUPLICATE_KEYS for dialect in ("sqlite", "postgresql", "mysql")
 }
 #: (schema, dialect) → the open finding that still fails the combination, and the error it
 #: raises (a strict xfail: the test must be switched back on once the finding is fixed).
-_F8 = (
-    "F8: unseed refuses when seeded rows of a table without a primary key reference seeded rows",
-    seedlib.RollbackBlocked,
-)
-KNOWN_FAILURES: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
-    ("buildbot", "sqlite"): _F8,
-    ("buildbot", "postgresql"): _F8,
-    ("buildbot", "mysql"): ("F9: BLOB columns crash the MariaDB LOAD DATA writer", TypeError),
-    ("mlflow", "mysql"): (
-        "F11/F12: JSON columns get invalid JSON on MariaDB; their children then fail the run",
-        seedlib.DataError,
-    ),
-    ("powerdns", "postgresql"): (
-        "F10: INET columns get non-addresses; the existing-key check then crashes",
-        sqlalchemy.exc.DataError,
-    ),
-}
+KNOWN_FAILURES: dict[tuple[str, str], tuple[str, type[BaseException]]] = {}
 
 
 def _known_failure(
@@ -277,11 +259,6 @@ def test_seedctl_seed_and_unseed(db_url: str, request: pytest.FixtureRequest) ->
     assert difference(before, snapshot(db_url)) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="F22: unseed after seed(schemas=[...]) deletes nothing and drops the ledger entries",
-)
 def test_named_schema_and_table_counts_on_postgresql(postgres_url: str) -> None:
     """``schemas=["public"]`` names tables ``public.x``; ``tables=`` overrides one count."""
     prepare("mlflow", postgres_url)

@@ -70,7 +70,7 @@ def test_postgresql_rewrite_of_in_lists_is_understood() -> None:
 
 
 def test_unknown_functions_are_left_to_the_database() -> None:
-    (check,) = table_checks(_table("json_valid(name)"))
+    (check,) = table_checks(_table("my_function(name)"))
     assert not check.understood
     assert check.passes({"name": "not json"})  # the database judges it
 
@@ -97,3 +97,16 @@ def test_domains_from_and_ed_parts() -> None:
 
 def test_unparsable_sql_is_not_understood() -> None:
     assert parse("this is ((( not sql") is None
+
+
+def test_negated_forms_and_json_valid() -> None:
+    both = table_checks(_table("name IS NOT NULL OR qty IS NOT NULL"), "postgresql")[0]
+    assert both.passes({"name": "x", "qty": None})
+    assert not both.passes({"name": None, "qty": None})
+    (not_like,) = table_checks(_table("name NOT LIKE 'x%'"))
+    assert not_like.passes({"name": "abc"})
+    assert not not_like.passes({"name": "xyz"})
+    (json_check,) = table_checks(_table("json_valid(name)"), "mysql")
+    assert json_check.passes({"name": '{"a": 1}'})
+    assert not json_check.passes({"name": "v1"})
+    assert domains([json_check], "mysql")["name"].json
