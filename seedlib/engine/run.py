@@ -452,7 +452,7 @@ class _Seeding(_References, _Filters, _Sources):
                 run_id=self.run_id,
                 table=name,
                 key_columns=list(shape.columns),
-                int_keys=(k for first, last in keys for k in range(first, last + 1)),
+                int_ranges=keys,
             )
             return
         key_columns = list(shape.columns) or [ledger.ALL_COLUMNS, *columns]

@@ -146,6 +146,8 @@ def bookkeeping_exists(conn: Connection) -> bool:
 
 def to_ranges(keys: Iterable[int]) -> list[tuple[int, int]]:
     """Compress integer keys into sorted, inclusive ``(first, last)`` runs."""
+    if isinstance(keys, range) and keys.step == 1:  # reserved keys: no need to expand them
+        return [(keys.start, keys.stop - 1)] if len(keys) else []
     ranges: list[tuple[int, int]] = []
     for key in sorted(set(keys)):
         if ranges and key == ranges[-1][1] + 1:
@@ -213,8 +215,13 @@ def record(
     key_columns: Sequence[str],
     int_keys: Iterable[int] = (),
     other_keys: Sequence[Sequence[Any]] = (),
+    int_ranges: Iterable[tuple[int, int]] = (),
 ) -> int:
-    """Write ledger rows for keys ``revision`` inserted into ``table``; return the row count."""
+    """Write ledger rows for keys ``revision`` inserted into ``table``; return the row count.
+
+    ``int_ranges`` are inclusive ``(first, last)`` runs of integer keys (constant memory
+    however many keys they hold); ``int_keys`` single keys.
+    """
     books = bookkeeping(conn.dialect.name)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows: list[dict[str, Any]] = []
@@ -226,7 +233,7 @@ def record(
         "key_columns": json.dumps(list(key_columns)),
         "recorded_at": now,
     }
-    for first, last in to_ranges(int_keys):
+    for first, last in merge_ranges([*to_ranges(int_keys), *int_ranges]):
         rows.append(
             {
                 **base,
