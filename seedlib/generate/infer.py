@@ -254,10 +254,8 @@ def infer(
     return generator
 
 
-def _cased(generator: Generator, change: Callable[[str], str]) -> Generator:
-    def shape(value: Any) -> Any:
-        return change(value) if isinstance(value, str) else value
-
+def _mapped(generator: Generator, shape: Callable[[Any], Any]) -> Generator:
+    """``generator`` with ``shape`` applied to each value (still columnar if it was)."""
     if isinstance(generator, Columnar):
         inner = generator
         return Columnar(
@@ -265,6 +263,10 @@ def _cased(generator: Generator, change: Callable[[str], str]) -> Generator:
             lambda r, hs: [shape(v) for v in inner.batch(r, hs)],
         )
     return lambda o, h, row: shape(generator(o, h, row))
+
+
+def _cased(generator: Generator, change: Callable[[str], str]) -> Generator:
+    return _mapped(generator, lambda v: change(v) if isinstance(v, str) else v)
 
 
 def _plain(table: Table, column: Column[Any], pools: Pools) -> Generator:
@@ -477,13 +479,7 @@ def _length_within(generator: Generator, domain: Domain) -> Generator:
             value = value + "x" * (bottom - len(value))
         return value
 
-    if isinstance(generator, Columnar):
-        inner = generator
-        return Columnar(
-            lambda o, h: shape(inner(o, h, {})),
-            lambda r, hs: [shape(v) for v in inner.batch(r, hs)],
-        )
-    return lambda o, h, row: shape(generator(o, h, row))
+    return _mapped(generator, shape)
 
 
 def _subsets(members: tuple[str, ...]) -> Generator:
