@@ -29,6 +29,7 @@ from seedlib.engine.shapes import (
     first_line,
     key_shape,
     rejected_by_database,
+    repoint_self_references,
 )
 from seedlib.engine.state import _State
 
@@ -57,6 +58,30 @@ class _Filters(_State):
             kept.append(values)
         return kept
 
+    @staticmethod
+    def skip_row(
+        table: Table,
+        values: list[Any],
+        reason: str,
+        column: str | None,
+        skipped: set[Any],
+        reasons: Counter[str],
+        log: Any,
+    ) -> None:
+        """Count a skipped row under ``reason``, remember its reserved key (so no child points
+        at it) and log the first few of a table one by one."""
+        reasons[reason] += 1
+        if key_shape(table).reserved:
+            skipped.add(values[0])
+        if sum(reasons.values()) <= SKIPS_LOGGED:
+            log.warning(
+                "row_skipped",
+                table=table.fullname,
+                ordinal=values[-1],
+                column=column,
+                reason=reason,
+            )
+
     def drop_invalid(
         self,
         table: Table,
@@ -70,21 +95,16 @@ class _Filters(_State):
         rejections = validator.rejections(rows)
         if not rejections:
             return rows
-        shape = key_shape(table)
         for rejection in rejections:
-            values = rows[rejection.index]
-            reason = f"{rejection.column}: {rejection.reason}"
-            reasons[reason] += 1
-            if shape.reserved:
-                skipped.add(values[0])
-            if sum(reasons.values()) <= SKIPS_LOGGED:
-                log.warning(
-                    "row_skipped",
-                    table=table.fullname,
-                    ordinal=values[-1],
-                    column=rejection.column,
-                    reason=rejection.reason,
-                )
+            self.skip_row(
+                table,
+                rows[rejection.index],
+                f"{rejection.column}: {rejection.reason}",
+                rejection.column,
+                skipped,
+                reasons,
+                log,
+            )
         bad = {r.index for r in rejections}
         return [values for i, values in enumerate(rows) if i not in bad]
 
@@ -101,15 +121,11 @@ class _Filters(_State):
         """Load ``rows`` (each ending with its ordinal) in halves inside savepoints until
         every row has either loaded or failed alone; return the rows that loaded (already in
         the table) — the caller only accounts for them."""
-        reserved = key_shape(table).reserved
         good: list[list[Any]] = []
         pending = [rows]
         while pending:
             part = pending.pop()
-            for position, nullable in self_refs:
-                for values in part:
-                    if values[position] in skipped:
-                        values[position] = None if nullable else values[0]
+            repoint_self_references(part, self_refs, skipped)
             try:
                 with self.conn.begin_nested(), open_writer(self.conn, table, columns) as write:
                     write([values[:-1] for values in part])
@@ -120,20 +136,9 @@ class _Filters(_State):
                     middle = len(part) // 2
                     pending.extend([part[middle:], part[:middle]])
                     continue
-                values = part[0]
                 # Numbers vary per row (keys, values); without them the reasons group.
                 reason = "rejected by the database: " + re.sub(r"\d+", "N", first_line(exc))
-                reasons[reason] += 1
-                if reserved:
-                    skipped.add(values[0])
-                if sum(reasons.values()) <= SKIPS_LOGGED:
-                    log.warning(
-                        "row_skipped",
-                        table=table.fullname,
-                        ordinal=values[-1],
-                        column=None,
-                        reason=reason,
-                    )
+                self.skip_row(table, part[0], reason, None, skipped, reasons, log)
                 continue
             good.extend(part)
         return good

@@ -68,6 +68,7 @@ from seedlib.engine.shapes import (
     key_shape,
     natural_keys,
     rejected_by_database,
+    repoint_self_references,
     single_pk,
     unique_groups,
 )
@@ -307,10 +308,7 @@ class _Seeding(_References, _Filters, _Sources):
             totals: list[Any] = [0, 0, []]
             with open_writer(self.conn, table, columns) as write:
                 for rows in batches:
-                    for position, nullable in self_refs:
-                        for values in rows:
-                            if values[position] in skipped:
-                                values[position] = None if nullable else values[0]
+                    repoint_self_references(rows, self_refs, skipped)
                     account(rows, totals)
                     write(rows)
             return totals

@@ -176,3 +176,14 @@ def rejected_by_database(exc: BaseException) -> bool:
     if module.startswith("pymysql") and original.args:
         return original.args[0] in _MYSQL_ROW_ERRORS
     return False
+
+
+def repoint_self_references(
+    rows: list[list[Any]], self_refs: list[tuple[int, bool]], skipped: set[Any]
+) -> None:
+    """Rows pointing at a row of their own table that was skipped point at nothing instead
+    (NULL), or at themselves when the column is NOT NULL."""
+    for position, nullable in self_refs:
+        for values in rows:
+            if values[position] in skipped:
+                values[position] = None if nullable else values[0]
