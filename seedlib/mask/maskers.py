@@ -143,7 +143,11 @@ def email(value: Any, h: int, ctx: MaskContext) -> str:
     return f"{local}@{domain}"
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _replace_digits(value: str, digits: str) -> str:
+    """``value`` with its digits replaced, in order, by those of ``digits``."""
     out = []
     k = 0
     for c in value:
@@ -155,16 +159,19 @@ def _replace_digits(value: str, digits: str) -> str:
     return "".join(out)
 
 
+_COUNTRY_CODE = re.compile(r"(\+\d{1,3}[\s.-]|1[\s.-])")
+
+
 def phone(value: Any, h: int, ctx: MaskContext) -> str:
     """Digits replaced, punctuation and a leading country code kept; NANP numbers stay dialable
     in form (area code and exchange start with 2–9)."""
     text = str(value)
     keep = ""
     body = text
-    m = re.match(r"^(\+\d{1,3}[\s.-]|1[\s.-])", text)
+    m = _COUNTRY_CODE.match(text)
     if m:
         keep, body = m.group(0), text[m.end() :]
-    n = sum(c.isdigit() for c in body)
+    n = len(_DIGIT.findall(body))
     digits = list(_digit_stream(h, n))
     if n == 10 and (keep.startswith(("+1", "1")) or not keep):
         for i in (0, 3):
@@ -282,20 +289,22 @@ def license_number(value: Any, h: int, ctx: MaskContext) -> str:
     return fit(keep + _same_class(body, h, keep=0), ctx.length)
 
 
+#: A digit's contribution to the Luhn sum when doubled.
+_DOUBLED = {str(d): d * 2 - 9 if d > 4 else d * 2 for d in range(10)}
+
+
 def _luhn_digit(payload: str) -> str:
-    total = 0
-    for i, c in enumerate(reversed(payload)):
-        d = int(c)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return str((10 - total % 10) % 10)
+    """The check digit that makes ``payload`` + it Luhn-valid."""
+    doubled = payload[::-1][::2]
+    kept = payload[::-1][1::2]
+    total = sum(map(_DOUBLED.__getitem__, doubled)) + sum(map(int, kept))
+    return str(-total % 10)
 
 
 def card_number(value: Any, h: int, ctx: MaskContext) -> str:
     """Same network (first digit) and grouping, new digits, a valid Luhn check digit."""
     text = str(value)
-    digits = [c for c in text if c.isdigit()]
+    digits = _DIGIT.findall(text)
     if len(digits) < 2:
         return fit(_same_class(text, h, keep=0), ctx.length)
     body = digits[0] + _digit_stream(h, len(digits) - 2)
@@ -328,36 +337,37 @@ def date_of_birth(value: Any, h: int, ctx: MaskContext) -> Any:
     return (parsed - shift).isoformat() + text[10:]
 
 
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_PHONE_RE = re.compile(r"(?<![\w])(?:\+\d{1,3}[\s.-])?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?![\w])")
-_CARD_RE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
-_SSN_RE = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
-_WORD_RE = re.compile(r"\b[A-Z][a-z]+(?:['-][A-Z][a-z]+)?\b")
+_EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+_CARD = r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)"
+_SSN = r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)"
+_PHONE = r"(?<![\w])(?:\+\d{1,3}[\s.-])?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?![\w])"
+_WORD = r"\b[A-Z][a-z]+(?:['-][A-Z][a-z]+)?\b"
+#: Everything free text may embed, in one pass; at one position the earlier kind wins.
+_EMBEDDED = re.compile(
+    f"(?P<email>{_EMAIL})|(?P<card>{_CARD})|(?P<tax_id>{_SSN})|(?P<phone>{_PHONE})|(?P<name>{_WORD})"
+)
+_NOT_A_CARD = re.compile(f"(?P<tax_id>{_SSN})|(?P<phone>{_PHONE})")
 
 
 def free_text(value: Any, h: int, ctx: MaskContext) -> str:
     """Embedded emails, card numbers, SSNs, phone numbers and capitalised names replaced by
     their masked counterparts (the same ones their own columns get); other words kept."""
-    text = str(value)
     sub = ctx.submask
-
-    def masked(kind: str) -> Callable[[re.Match[str]], str]:
-        def replace(m: re.Match[str]) -> str:
-            return str(sub(kind, m.group(0))) if sub is not None else REDACTED
-
-        return replace
-
-    text = _EMAIL_RE.sub(masked("email"), text)
-    text = _CARD_RE.sub(
-        lambda m: masked("card_number")(m) if _luhn_valid(m.group(0)) else m.group(0), text
-    )
-    text = _SSN_RE.sub(masked("tax_id"), text)
-    text = _PHONE_RE.sub(masked("phone"), text)
     names = ctx.vocabulary.name_words
-    text = _WORD_RE.sub(
-        lambda m: masked("first_name")(m) if m.group(0).lower() in names else m.group(0), text
-    )
-    return fit(text, ctx.length)
+
+    def replace(m: re.Match[str]) -> str:
+        kind, found = m.lastgroup, m.group(0)
+        if kind == "name":
+            if found.lower() not in names:
+                return found
+            kind = "first_name"
+        elif kind == "card" and not _luhn_valid(found):
+            return _NOT_A_CARD.sub(replace, found)
+        elif kind == "card":
+            kind = "card_number"
+        return REDACTED if sub is None else str(sub(str(kind), found))
+
+    return fit(_EMBEDDED.sub(replace, str(value)), ctx.length)
 
 
 def _luhn_valid(text: str) -> bool:

@@ -16,6 +16,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from seedlib.exceptions import DataError
@@ -130,7 +131,10 @@ class MaskingSession:
         masker = self._submaskers.get(strategy)
         if masker is None:
             rule = ColumnRule(column="", kind=strategy, strategy=strategy)
-            masker = self._submaskers[strategy] = self.column_masker(rule)
+            # Names and addresses recur in notes: remember the latest ones (masking is a pure
+            # function of the value once a registry has placed it).
+            masker = lru_cache(maxsize=1 << 16)(self.column_masker(rule))
+            self._submaskers[strategy] = masker
         return masker(value)
 
     def _registry(self, *scope: str) -> _Registry:
