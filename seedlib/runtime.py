@@ -237,6 +237,7 @@ def _migrate(context: EnvironmentContext, state: RunState, conn: Connection) -> 
         if state.settings.strict:
             check_models(conn, state.project)
         check_parameters(state, conn)
+        check_pending_sources(state, conn, str(context.get_revision_argument() or "heads"))
     elif state.direction == "downgrade":
         target = context.get_revision_argument()
         removing = revisions_to_remove(state.project, conn, str(target or "base"))
@@ -329,6 +330,29 @@ def check_parameters(state: RunState, conn: Connection) -> None:
             f"{settings.seed}; to change the dataset run seedctl downgrade base --yes, then "
             f"seedctl upgrade --size {settings.size.name} --seed {settings.seed}"
         )
+
+
+def check_pending_sources(state: RunState, conn: Connection, destination: str) -> None:
+    """Check the sources of every revision this upgrade will apply before the first one runs,
+    so a PII column without a masking strategy in the last revision stops the run with nothing
+    written (each revision is its own transaction).
+
+    Raises:
+        UnmaskedPII, ConfigurationError: see :func:`seedlib.engine.sources.check_sources`.
+    """
+    from seedlib.engine.sources import check_sources
+
+    current = applied_seed_revisions(conn)
+    try:
+        scripts = list(state.project.script.iterate_revisions(destination, current or "base"))
+    except Exception:  # relative targets (+1) are left to each revision's own check
+        return
+    specs = [getattr(s.module, "SEEDS", None) for s in reversed(scripts)]
+    if any(spec for spec in specs):
+        metadata = state.schema(conn)
+        for spec in specs:
+            if spec:
+                check_sources(metadata, spec, state.settings)
 
 
 def remove_revision(state: RunState, conn: Connection, revision: str, *, action: str) -> None:

@@ -190,8 +190,9 @@ class Result:
 class Seedctl:
     """Runs ``seedctl`` in this process (for coverage) against one database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, config: Path = SEEDS_INI) -> None:
         self.url = url
+        self.config = config
         self.runner = CliRunner()
 
     def __call__(
@@ -201,7 +202,7 @@ class Seedctl:
         env: dict[str, str] | None = None,
         input: str | None = None,
     ) -> Result:
-        argv = ["--config", str(SEEDS_INI), "--log-format", "json", *args]
+        argv = ["--config", str(self.config), "--log-format", "json", *args]
         if url:
             argv += ["--database-url", self.url]
         merged = {

@@ -127,6 +127,48 @@ class SourcedTable:
         return self.prepared.masked.audit() if self.prepared.masked is not None else {}
 
 
+def declared_sources(metadata: MetaData, spec: SeedSpec) -> list[tuple[Table, Source]]:
+    """The tables of ``spec`` that load from a source, with their sources.
+
+    Raises:
+        ConfigurationError: a sourced table is not in the schema.
+    """
+    from seedlib.plan.spec import TableSpec
+
+    declared: list[tuple[Table, Source]] = []
+    for name, value in spec.items():
+        if isinstance(value, TableSpec) and value.source is not None:
+            table = metadata.tables.get(name)
+            if table is None:
+                raise ConfigurationError(f"table {name!r} is not in the schema")
+            declared.append((table, value.source))
+    return declared
+
+
+def check_sources(metadata: MetaData, spec: SeedSpec, settings: Settings) -> None:
+    """What can be checked about ``spec``'s sources without reading them: the tables exist,
+    every PII column has a masking strategy, a staging run has its masking key, a source file
+    exists. Run for every pending revision before the first one writes anything.
+
+    Raises:
+        UnmaskedPII: a PII column has no masking strategy (exit 7).
+        ConfigurationError: an unknown table or column, a missing file, staging without a key.
+    """
+    from pathlib import Path
+
+    from seedlib.mask.keys import KEY_REQUIRED, masking_key
+    from seedlib.mask.policy import resolve_policy
+
+    declared = declared_sources(metadata, spec)
+    if declared and settings.env in KEY_REQUIRED and settings.env != "production":
+        masking_key(settings.env)
+    for table, source in declared:
+        if settings.env != "production":
+            resolve_policy(table, source.masking)
+        if "://" not in str(source.location) and not Path(source.location).is_file():
+            raise ConfigurationError(f"source file {source.where} for {table.name} does not exist")
+
+
 def open_sources(
     metadata: MetaData,
     spec: SeedSpec,
@@ -146,15 +188,8 @@ def open_sources(
         ConfigurationError: a missing file, an unknown column, staging without a masking key.
     """
     from seedlib.mask.masked import prepare_source
-    from seedlib.plan.spec import TableSpec
 
-    declared: list[tuple[Table, Source]] = []
-    for name, value in spec.items():
-        if isinstance(value, TableSpec) and value.source is not None:
-            table = metadata.tables.get(name)
-            if table is None:
-                raise ConfigurationError(f"table {name!r} is not in the schema")
-            declared.append((table, value.source))
+    declared = declared_sources(metadata, spec)
     if not declared:
         return {}
     session = None

@@ -326,6 +326,63 @@ def test_pii_without_strategy_exits_7_before_writing(db_url: str) -> None:
     assert count(db_url, "users") == 0
 
 
+def project_copy(tmp_path: Path, s004_edit: Any) -> Path:
+    """The seeds project with s004's source rewritten by ``s004_edit``; its seeds.ini."""
+    versions = tmp_path / "seed_migrations" / "versions"
+    shutil.copytree(ROOT / "seed_migrations", tmp_path / "seed_migrations")
+    (s004,) = versions.glob("s004_*.py")
+    code = s004.read_text(encoding="utf-8").replace(
+        'Path(__file__).resolve().parents[2] / "examples"', f"Path({str(ROOT)!r}) / 'examples'"
+    )
+    s004.write_text(s004_edit(code), encoding="utf-8")
+    ini = (ROOT / "alembic.ini").read_text(encoding="utf-8")
+    ini = ini.replace("%(here)s/seed_migrations", str(tmp_path / "seed_migrations"))
+    config = tmp_path / "seeds.ini"
+    config.write_text(ini.replace("%(here)s", str(ROOT)), encoding="utf-8")
+    return config
+
+
+@pytest.mark.parametrize(
+    ("edit", "exit_code", "message"),
+    [
+        (
+            lambda code: code.replace(
+                'Source(DATA / "clients.csv")',
+                'Source(DATA / "clients.csv", masking={"email": "scramble"})',
+            ),
+            7,
+            "no masking strategy for PII column(s) clients.email",
+        ),
+        (
+            lambda code: code.replace('DATA / "supplier_profiles.csv"', 'DATA / "gone.csv"'),
+            2,
+            "gone.csv for supplier_profiles does not exist",
+        ),
+    ],
+    ids=["unmasked-pii", "missing-file"],
+)
+def test_a_bad_source_in_the_last_revision_stops_the_run_before_the_first(
+    app_db: str, tmp_path: Path, edit: Any, exit_code: int, message: str
+) -> None:
+    seedctl = Seedctl(app_db, config=project_copy(tmp_path, edit))
+    up = seedctl("upgrade")
+    assert up.exit_code == exit_code, up.stderr
+    assert message in up.stderr
+    # s001-s003 generate and come before s004: none of them ran.
+    assert count(app_db, "clients") == 0
+    assert count(app_db, "users") == 0
+    assert seedctl("status", "--json").exit_code == 0
+    assert json.loads(seedctl("status", "--json").stdout)["pending"] == [
+        "s001",
+        "s002",
+        "s003",
+        "s004",
+    ]
+    # Up to s003 the bad source is not in the way.
+    assert seedctl("upgrade", "--target", "s003").exit_code == 0
+    assert count(app_db, "clients") == 100
+
+
 def test_children_without_a_parent_in_the_source_are_left_out(db_url: str, tmp_path: Path) -> None:
     clients = tmp_path / "clients.csv"
     lines = (DATA / "clients.csv").read_text(encoding="utf-8").splitlines()
