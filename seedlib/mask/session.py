@@ -30,18 +30,38 @@ _NON_DIGITS = re.compile(r"\D+")
 _DIGIT_KINDS = frozenset({"phone", "tax_id", "card_number"})
 
 
-#: Strategies whose output may equal the input (text without PII, a value already redacted).
+#: Strategies whose output may equal the input (text without PII, a value already redacted);
+#: their maskers ignore the hash.
 _MAY_REPEAT = frozenset({"free_text", "redact", "null"})
 _CASE_KINDS = frozenset({"email", "ip_address", "postal_code", "license_number"})
 
 
 def normalise(kind: str, value: Any) -> str:
     """The identity of ``value`` as a ``kind``: what must map to one masked value."""
-    text = value if type(value) is str else _text(value)
+    return normaliser(kind)(value)
+
+
+def normaliser(kind: str) -> Callable[[Any], str]:
+    """:func:`normalise` for one ``kind``, chosen once (masking calls it twice per value)."""
     if kind in _DIGIT_KINDS:
-        return _NON_DIGITS.sub("", text) or text.strip().casefold()
+        return _digits_identity
     if kind in _CASE_KINDS:
-        return text.strip().casefold()
+        return _case_identity
+    return _words_identity
+
+
+def _digits_identity(value: Any) -> str:
+    text = value if type(value) is str else _text(value)
+    return _NON_DIGITS.sub("", text) or text.strip().casefold()
+
+
+def _case_identity(value: Any) -> str:
+    text = value if type(value) is str else _text(value)
+    return text.strip().casefold()
+
+
+def _words_identity(value: Any) -> str:
+    text = value if type(value) is str else _text(value)
     return " ".join(text.split()).casefold()
 
 
@@ -152,25 +172,28 @@ class MaskingSession:
         avoid: set[str],
     ) -> Callable[[Any], Any]:
         digest = self.digest
+        norm_of = normaliser(strategy)
 
         if strategy in _MAY_REPEAT:
+            # These maskers do not use the hash: free text masks what it embeds by those
+            # values' own hashes, and a marker or NULL is the same for every value.
 
             def once(value: Any) -> Any:
                 if value is None or value == "":
                     return value
-                return masker(value, digest(strategy, normalise(strategy, value)), ctx)
+                return masker(value, 0, ctx)
 
             return once
 
         def plain(value: Any) -> Any:
             if value is None or value == "":
                 return value
-            norm = normalise(strategy, value)
+            norm = norm_of(value)
             for attempt in range(MAX_ATTEMPTS):
                 out = masker(value, digest(strategy, norm, attempt), ctx)
                 if out is None:
                     return out
-                key = normalise(strategy, out)
+                key = norm_of(out)
                 if key != norm and key not in avoid:
                     return out
             raise DataError(f"cannot mask a {strategy} value without reproducing it")
@@ -182,7 +205,7 @@ class MaskingSession:
         def tracked(value: Any) -> Any:
             if value is None or value == "":
                 return value
-            norm = normalise(strategy, value)
+            norm = norm_of(value)
             known = attempts.get(norm)
             if known is not None:
                 return masker(value, digest(strategy, norm, known), ctx)
@@ -190,7 +213,7 @@ class MaskingSession:
                 out = masker(value, digest(strategy, norm, attempt), ctx)
                 if out is None:
                     return out
-                key = normalise(strategy, out)
+                key = norm_of(out)
                 if key != norm and taken.get(key, norm) == norm and key not in reserved:
                     taken[key] = norm
                     attempts[norm] = attempt
