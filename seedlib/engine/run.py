@@ -433,13 +433,7 @@ class _Seeding(_References, _Filters, _Sources):
             if needs_rows:
                 for r, v in zip(row_view, filled[column], strict=True):
                     r[column] = v
-        rows = [
-            [*row, o]
-            for o, row in zip(
-                ordinals, zip(*(filled[c] for c in columns), strict=True), strict=True
-            )
-        ]
-        return rows
+        return list(map(list, zip(*(filled[c] for c in columns), ordinals, strict=True)))
 
     def ledger_rows(self, name: str, shape: KeyShape, columns: list[str], keys: list[Any]) -> None:
         """Ledger the keys a segment loaded: ``(first, last)`` ranges for integer keys."""

@@ -64,13 +64,17 @@ def _fit(generator: Generator, length: int | None) -> Generator:
         return generator
     if isinstance(generator, Columnar):
         inner = generator
-        return Columnar(
-            lambda o, h: _cut(inner(o, h, {}), length),
-            lambda ordinals, hs: [
-                v if type(v) is not str or len(v) <= length else v[:length]
-                for v in inner.batch(ordinals, hs)
-            ],
-        )
+
+        def fitted(ordinals: range, hs: list[int]) -> list[Any]:
+            values = inner.batch(ordinals, hs)
+            try:  # usually every value is a str that fits: checked in C
+                if max(map(len, values), default=0) <= length:
+                    return values
+            except TypeError:
+                pass
+            return [v if type(v) is not str or len(v) <= length else v[:length] for v in values]
+
+        return Columnar(lambda o, h: _cut(inner(o, h, {}), length), fitted)
     return lambda o, h, r: _cut(generator(o, h, r), length)
 
 
@@ -109,7 +113,13 @@ def _code(table: Table, column: Column[Any]) -> Generator:
     prefix = "".join(w[0] for w in words(table.name))[:3].upper() or "X"
     length = _length(column) or 32
     width = max(1, min(8, length - len(prefix) - 1))
-    return Columnar(lambda o, _h: f"{prefix}-{o + 1:0{width}d}"[:length])
+    fmt = f"{prefix}-{{:0{width}d}}".format
+    return Columnar(
+        lambda o, _h: fmt(o + 1)[:length],
+        lambda ordinals, _hs: [
+            fmt(o)[:length] for o in range(ordinals.start + 1, ordinals.stop + 1)
+        ],
+    )
 
 
 def _email(pools: Pools, length: int | None) -> Generator:
@@ -126,7 +136,17 @@ def _email(pools: Pools, length: int | None) -> Generator:
             return (local + tail)[:length]
         return local + tail
 
-    return Columnar(one)
+    longest = max(map(len, firsts)) + 1 + max(map(len, lasts))
+
+    def many(ordinals: range, hs: list[int]) -> list[str]:
+        if length is not None and longest + len(f".{ordinals.stop}@example.com") > length:
+            return [one(o, h) for o, h in zip(ordinals, hs, strict=True)]
+        return [
+            f"{firsts[h % nf]}.{lasts[(h >> 16) % nl]}.{o}@example.com"
+            for o, h in zip(range(ordinals.start + 1, ordinals.stop + 1), hs, strict=True)
+        ]
+
+    return Columnar(one, many)
 
 
 def _digits(length: int | None, template: str) -> Generator:
@@ -138,7 +158,10 @@ def _digits(length: int | None, template: str) -> Generator:
     fmt = template.replace("{", "{{").replace("}", "}}").replace("#", "{}").format
     modulus = 10**slots
     width = f"0{slots}d"
-    return Columnar(lambda _o, h: fmt(*format(h % modulus, width)))
+    return Columnar(
+        lambda _o, h: fmt(*format(h % modulus, width)),
+        lambda _o, hs: [fmt(*format(h % modulus, width)) for h in hs],
+    )
 
 
 def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generator, bool]:

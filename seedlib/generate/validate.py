@@ -46,7 +46,7 @@ class Rejection:
     reason: str
 
 
-ColumnTest = Callable[[list[Any]], list[tuple[int, str]]]
+ColumnTest = Callable[[Sequence[Any]], list[tuple[int, str]]]
 
 
 def _kind(column: Column[Any]) -> types.TypeEngine[Any]:
@@ -54,16 +54,20 @@ def _kind(column: Column[Any]) -> types.TypeEngine[Any]:
     return kind.impl_instance if isinstance(kind, types.TypeDecorator) else kind
 
 
-def _not_null(values: list[Any]) -> list[tuple[int, str]]:
+def _not_null(values: Sequence[Any]) -> list[tuple[int, str]]:
     if None not in values:
         return []
     return [(i, "NULL in a NOT NULL column") for i, v in enumerate(values) if v is None]
 
 
 def _max_length(length: int) -> ColumnTest:
-    def test(values: list[Any]) -> list[tuple[int, str]]:
-        if max((len(v) for v in values if type(v) is str), default=0) <= length:
-            return []
+    def test(values: Sequence[Any]) -> list[tuple[int, str]]:
+        try:  # every value is usually a str: measure them all in C
+            if max(map(len, values), default=0) <= length:
+                return []
+        except TypeError:  # a None or a number among them
+            if max((len(v) for v in values if type(v) is str), default=0) <= length:
+                return []
         return [
             (i, f"{len(v)} characters, the column holds {length}")
             for i, v in enumerate(values)
@@ -76,7 +80,7 @@ def _max_length(length: int) -> ColumnTest:
 def _digits(precision: int, scale: int) -> ColumnTest:
     limit = Decimal(10) ** (precision - scale)
 
-    def test(values: list[Any]) -> list[tuple[int, str]]:
+    def test(values: Sequence[Any]) -> list[tuple[int, str]]:
         return [
             (i, f"{v} does not fit NUMERIC({precision},{scale})")
             for i, v in enumerate(values)
@@ -87,7 +91,7 @@ def _digits(precision: int, scale: int) -> ColumnTest:
 
 
 def _int_range(low: int, high: int) -> ColumnTest:
-    def test(values: list[Any]) -> list[tuple[int, str]]:
+    def test(values: Sequence[Any]) -> list[tuple[int, str]]:
         return [
             (i, f"{v} is outside the integer type's range [{low}, {high}]")
             for i, v in enumerate(values)
@@ -100,7 +104,7 @@ def _int_range(low: int, high: int) -> ColumnTest:
 def _enum(options: Sequence[str]) -> ColumnTest:
     allowed = set(options)
 
-    def test(values: list[Any]) -> list[tuple[int, str]]:
+    def test(values: Sequence[Any]) -> list[tuple[int, str]]:
         if allowed.issuperset(v for v in values if v is not None):
             return []
         return [
@@ -151,9 +155,9 @@ class RowValidator:
     def rejections(self, rows: Sequence[Sequence[Any]]) -> list[Rejection]:
         """Why rows of the batch are invalid (at most one reason per row)."""
         found: dict[int, Rejection] = {}
+        columns = list(zip(*rows, strict=True)) if self.tests else []
         for position, name, test in self.tests:
-            values = [row[position] for row in rows]
-            for index, reason in test(values):
+            for index, reason in test(columns[position]):
                 found.setdefault(index, Rejection(index, name, reason))
         if self.checks:
             names = self.columns
