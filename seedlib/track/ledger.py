@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ColumnElement,
     DateTime,
@@ -29,13 +30,17 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    any_,
+    bindparam,
     delete,
     false,
+    not_,
     or_,
     select,
     text,
     tuple_,
 )
+from sqlalchemy.ext.compiler import compiles
 
 from seedlib.integrations.alembic import SEEDLIB_SCHEMA
 
@@ -356,7 +361,56 @@ def _encode(value: Any) -> Any:
 #: all ranges minus the keys in the gaps (rows left out make ranges many and gaps small).
 FEW_RANGES = 32
 #: At most this many gap keys go into one ``NOT IN``.
-GAP_KEYS = 20_000
+GAP_KEYS = 1_000_000
+#: A key list longer than this goes to the server as one value (an array on PostgreSQL, a JSON
+#: array on SQLite), not one bound parameter per key: psycopg takes at most 65,535 parameters
+#: and SQLite 32,766, and a seeded table can have more keys or gaps than that.
+MANY_VALUES = 2_000
+#: When there are too many gaps, ranges at least this long stay ``BETWEEN``; shorter ones
+#: are matched key by key.
+LONG_RANGE = 1_000
+
+
+class KeySet(ColumnElement[bool]):
+    """``column IN (values)`` for any number of values (see :data:`MANY_VALUES`)."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, column: ColumnElement[Any], values: Sequence[Any]) -> None:
+        self.column = column
+        self.values = list(values)
+
+
+@compiles(KeySet)
+def _key_set(element: KeySet, compiler: Any, **kw: Any) -> str:
+    # MySQL drivers (PyMySQL, mysqlclient) interpolate parameters client-side: no cap.
+    return str(compiler.process(element.column.in_(element.values), **kw))
+
+
+@compiles(KeySet, "postgresql")
+def _key_set_postgresql(element: KeySet, compiler: Any, **kw: Any) -> str:
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    values = bindparam(None, element.values, type_=ARRAY(element.column.type))
+    return str(compiler.process(element.column == any_(values), **kw))
+
+
+@compiles(KeySet, "sqlite")
+def _key_set_sqlite(element: KeySet, compiler: Any, **kw: Any) -> str:
+    dialect = compiler.dialect
+    process = element.column.type.dialect_impl(dialect).bind_processor(dialect)
+    values = element.values if process is None else [process(v) for v in element.values]
+    if not all(isinstance(v, int | float | str) for v in values):
+        return _key_set(element, compiler, **kw)
+    payload = bindparam(None, json.dumps(values), type_=Text())
+    column = compiler.process(element.column, **kw)
+    return f"{column} IN (SELECT value FROM json_each({compiler.process(payload, **kw)}))"
+
+
+def in_values(column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN (values)``, as one server-side value when there are many."""
+    return column.in_(values) if len(values) <= MANY_VALUES else KeySet(column, values)
 
 
 def _balanced_or(parts: list[ColumnElement[bool]]) -> ColumnElement[bool]:
@@ -384,11 +438,16 @@ def match_column(column: Column[Any], entry: Entry) -> ColumnElement[bool]:
     gaps = _gaps(ranges, GAP_KEYS) if len(ranges) > FEW_RANGES else None
     if gaps is not None:
         span = column.between(ranges[0][0], ranges[-1][1])
-        parts.append(and_(span, column.not_in(gaps)) if gaps else span)
+        parts.append(and_(span, not_(in_values(column, gaps))) if gaps else span)
+    elif len(ranges) * 2 > MANY_VALUES:
+        parts.extend(column.between(a, b) for a, b in ranges if b - a + 1 >= LONG_RANGE)
+        short = [k for a, b in ranges if b - a + 1 < LONG_RANGE for k in range(a, b + 1)]
+        if short:
+            parts.append(in_values(column, short))
     else:
         parts.extend(column.between(a, b) for a, b in ranges)
     if entry.keys:
-        parts.append(column.in_([decode(column, k[0]) for k in entry.keys]))
+        parts.append(in_values(column, [decode(column, k[0]) for k in entry.keys]))
     return _balanced_or(parts) if parts else false()
 
 

@@ -174,3 +174,41 @@ def test_many_ranges_match_as_a_span_minus_the_gaps(tmp_path: Path) -> None:
         )
         count = conn.execute(select(func.count()).select_from(table).where(match(table, entry)))
         assert count.scalar() == len(keys)
+
+
+@pytest.mark.parametrize("shape", ["gaps", "far-apart", "text-keys"])
+def test_more_keys_than_a_driver_takes_parameters(engine: Engine, shape: str) -> None:
+    """35,000+ seeded keys that make no long ranges — every other key (35,000 gaps), keys
+    100 apart (3.5 million gaps), or text keys — are more values than psycopg (65,535 in all)
+    or SQLite (32,766) take as parameters of one statement, yet match and delete exactly."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, delete, func, select
+
+    from seedlib.track.ledger import match
+
+    key_type = String(16) if shape == "text-keys" else Integer()
+    table = Table("many_keys", MetaData(), Column("id", key_type, primary_key=True))
+    if shape == "gaps":
+        every: list[Any] = list(range(1, 70_001))
+        seeded = every[::2]
+    elif shape == "far-apart":
+        every = [k * 100 + j for k in range(1, 40_001) for j in (0, 1)]
+        seeded = every[::2]
+    else:
+        every = [f"k{k:07d}" for k in range(1, 140_001)]
+        seeded = every[1::2]
+    if shape == "text-keys":
+        entry = Entry("many_keys", ("id",), (), tuple((k,) for k in seeded))
+    else:
+        entry = Entry("many_keys", ("id",), tuple(to_ranges(seeded)), ())
+    with engine.begin() as conn:
+        table.create(conn)
+        try:
+            conn.execute(table.insert(), [{"id": k} for k in every])
+            found = select(func.count()).select_from(table).where(match(table, entry))
+            assert conn.execute(found).scalar() == len(seeded)
+            deleted = conn.execute(delete(table).where(match(table, entry))).rowcount
+            assert deleted == len(seeded)
+            left = {r[0] for r in conn.execute(select(table.c.id))}
+            assert left == set(every) - set(seeded)
+        finally:
+            table.drop(conn)
