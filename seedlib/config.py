@@ -16,7 +16,7 @@ from seedlib.exceptions import ConfigurationError, Refused
 ENVIRONMENTS = ("development", "test", "staging", "production")
 DEFAULT_ENV = "development"
 #: Named sizes and the factor they apply to the row counts a seed revision declares.
-SIZES: dict[str, float] = {"small": 1.0, "medium": 10.0, "large": 100.0}
+SIZES: dict[str, float] = {"small": 1.0, "medium": 10.0, "large": 500.0}
 #: An explicit ``--size N`` gives a table declared with this many rows exactly N rows.
 SIZE_UNIT = 100
 DEFAULT_SIZE = {"development": "small", "test": "small", "staging": "medium", "production": "small"}

@@ -7,21 +7,7 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    select,
-    text,
-    tuple_,
-)
-
-from seedlib.generate.validate import RowValidator
-from seedlib.generate.values import (
-    SKIP,
-)
-from seedlib.load import open_writer
-
-if TYPE_CHECKING:
-    from sqlalchemy import Column, Table
-
+from sqlalchemy import select, tuple_
 
 from seedlib.engine.shapes import (
     SKIPS_LOGGED,
@@ -32,6 +18,13 @@ from seedlib.engine.shapes import (
     repoint_self_references,
 )
 from seedlib.engine.state import _State
+from seedlib.generate.validate import RowValidator
+from seedlib.generate.values import SKIP
+from seedlib.load import open_writer
+from seedlib.track.ledger import in_values
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column, Table
 
 
 class _Filters(_State):
@@ -185,16 +178,7 @@ class _Filters(_State):
         return kept
 
     def existing_values(self, column: Column[Any], wanted: list[Any]) -> set[Any]:
-        if self.conn.dialect.name == "postgresql":
-            # One array parameter instead of thousands of placeholders.
-            preparer = self.conn.dialect.identifier_preparer
-            sql = (
-                f"SELECT {preparer.quote(column.name)} FROM "
-                f"{preparer.format_table(column.table)} WHERE {preparer.quote(column.name)} = "
-                "ANY(:v)"
-            )
-            return set(self.conn.execute(text(sql), {"v": wanted}).scalars())
-        return set(self.conn.execute(select(column).where(column.in_(wanted))).scalars())
+        return set(self.conn.execute(select(column).where(in_values(column, wanted))).scalars())
 
     def drop_existing(
         self,

@@ -28,8 +28,8 @@ PG = "postgresql+psycopg://deploy:s3cr3t-pw@db.example.com:5432/terp_prod"
     [
         ("small", "small", 1.0),
         ("medium", "medium", 10.0),
-        ("large", "large", 100.0),
-        ("  Large ", "large", 100.0),
+        ("large", "large", 500.0),
+        ("  Large ", "large", 500.0),
         ("100", "100", 1.0),
         ("250", "250", 2.5),
         ("1_000", "1000", 10.0),
@@ -61,7 +61,7 @@ def test_size_parse_rejects_malformed_underscores_as_configuration_error(text: s
     [
         ("small", 7, 7),
         ("medium", 7, 70),
-        ("large", 7, 700),
+        ("large", 7, 3500),
         ("100", 40, 40),  # an explicit number is the row count of a 100-row table
         ("300", 100, 300),
         ("10", 3, 1),  # never scales a declared table down to nothing

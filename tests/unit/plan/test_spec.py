@@ -64,7 +64,7 @@ def test_plan_only_contains_requested_tables(metadata: MetaData) -> None:
     [
         ("small", {"departments": 2, "employees": 3, "orders": 5}),
         ("medium", {"departments": 20, "employees": 30, "orders": 50}),
-        ("large", {"departments": 200, "employees": 300, "orders": 500}),
+        ("large", {"departments": 1000, "employees": 1500, "orders": 2500}),
         ("1000", {"departments": 20, "employees": 30, "orders": 50}),
         # Scaled below one row still seeds one row.
         ("10", {"departments": 1, "employees": 1, "orders": 1}),
