@@ -31,6 +31,7 @@ from seedlib.generate.values import (
     constant,
 )
 from seedlib.plan.spec import constraint_name
+from seedlib.track.ledger import in_values
 
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
@@ -210,7 +211,7 @@ class _References(_State):
         for start in range(0, len(wanted), BATCH_ROWS):
             part = wanted[start : start + BATCH_ROWS]
             rows = self.conn.execute(
-                select(fk.column, *(parent.c[n] for n in names)).where(fk.column.in_(part))
+                select(fk.column, *(parent.c[n] for n in names)).where(in_values(fk.column, part))
             )
             for key, *values in rows:
                 found[key] = values[0] if isinstance(gen.column, str) else tuple(values)
@@ -235,8 +236,13 @@ class _References(_State):
             keys = self.inserted.get(table.fullname, [])
             pk = single_pk(table)
             for start in range(0, len(keys), BATCH_ROWS):
-                chunk = list(keys[start : start + BATCH_ROWS])
-                self.conn.execute(update(table).where(pk.in_(chunk)).values({column_name: summed}))
+                chunk = keys[start : start + BATCH_ROWS]
+                where = (
+                    pk.between(chunk[0], chunk[-1])
+                    if isinstance(chunk, range) and chunk.step == 1
+                    else in_values(pk, list(chunk))
+                )
+                self.conn.execute(update(table).where(where).values({column_name: summed}))
 
     def junction_pairs(
         self, table: Table, fks: dict[str, ForeignKeyConstraint], taken: set[str]
