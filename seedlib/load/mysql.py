@@ -89,6 +89,8 @@ def text_column(values: Sequence[Any]) -> list[str]:
         return text
     if kinds == {int}:
         return [_NULL if v is None else str(v) for v in values]
+    if kinds == {Decimal}:
+        return [_NULL if v is None else format(v, "f") for v in values]
     return [field(v) for v in values]
 
 
