@@ -74,6 +74,9 @@ from seedlib.engine.shapes import (
 )
 from seedlib.engine.sources import _Sources, open_sources
 
+#: Draws for a cycle-closing value that would repeat a UNIQUE, before it is left NULL.
+FILL_ATTEMPTS = 8
+
 
 class _Seeding(_References, _Filters, _Sources):
     """Generates, loads and ledgers the tables of one plan."""
@@ -468,14 +471,66 @@ class _Seeding(_References, _Filters, _Sources):
         inserted = set(self.inserted[table.fullname])
         gen = self.fk_generator(table, fk, len(keys))
         base = stable_hash(self.settings.seed, table.fullname, column_name)
-        params = [
-            {"_k": key, "_v": gen(o, cell(base, o), {})}
-            for o, key in enumerate(keys)
-            if key in inserted
-        ]
+        filled = [(o, key) for o, key in enumerate(keys) if key in inserted]
+        values = self.unique_fill(table, column_name, filled, gen, base)
+        params = [{"_k": key, "_v": v} for (_o, key), v in zip(filled, values, strict=True)]
         stmt = update(table).where(pk == bindparam("_k")).values({column_name: bindparam("_v")})
         for start in range(0, len(params), BATCH_ROWS):
             self.conn.execute(stmt, params[start : start + BATCH_ROWS])
+
+    def unique_fill(
+        self,
+        table: Table,
+        column_name: str,
+        filled: list[tuple[int, Any]],
+        gen: Generator,
+        base: int,
+    ) -> list[Any]:
+        """The values of a cycle-closing column for ``filled`` ``(ordinal, key)`` rows.
+
+        When the column is UNIQUE, alone or with other columns, a value that would repeat a
+        tuple of the table (seeded now, by the application, or earlier) is drawn again, up to
+        :data:`FILL_ATTEMPTS` times, then left NULL: the edge is nullable, and a NULL never
+        clashes.
+        """
+        groups = [g for g in unique_groups(table) if column_name in g]
+        if is_unique(table.c[column_name], table, alone=True):
+            groups.append([column_name])
+        if not groups:
+            return [gen(o, cell(base, o), {}) for o, _key in filled]
+        pk = single_pk(table)
+        others = sorted({c for g in groups for c in g} - {column_name})
+        current: dict[Any, dict[str, Any]] = {}
+        for start in range(0, len(filled), BATCH_ROWS):
+            chunk = [key for _o, key in filled[start : start + BATCH_ROWS]]
+            found = select(pk, *(table.c[c] for c in others)).where(ledger.in_values(pk, chunk))
+            for key, *rest in self.conn.execute(found):
+                current[key] = dict(zip(others, rest, strict=True))
+        taken: list[set[tuple[Any, ...]]] = []
+        for group in groups:
+            held = select(*(table.c[c] for c in group)).where(table.c[column_name].is_not(None))
+            taken.append({tuple(r) for r in self.conn.execute(held) if None not in tuple(r)})
+        bases = [base] + [
+            stable_hash(self.settings.seed, table.fullname, column_name, attempt)
+            for attempt in range(1, FILL_ATTEMPTS)
+        ]
+        out: list[Any] = []
+        for o, key in filled:
+            row = current.get(key, {})
+            for attempt_base in bases:
+                value = gen(o, cell(attempt_base, o), {})
+                tuples = [
+                    tuple(value if c == column_name else row.get(c) for c in g) for g in groups
+                ]
+                if all(None in t or t not in seen for t, seen in zip(tuples, taken, strict=True)):
+                    break
+            else:
+                value, tuples = None, []
+            for t, seen in zip(tuples, taken, strict=False):
+                if None not in t:
+                    seen.add(t)
+            out.append(value)
+        return out
 
 
 def seed_tables(

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy.exc
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
@@ -75,7 +74,6 @@ STEMS = ("name", "email", "code", "status", "amount", "quantity", "title", "city
 WORDS = ("draft", "open", "closed", "paid", "void", "new", "held")
 APP_ROWS = 2
 #: Findings still open (filed with a minimal reproduction for the engine's owners).
-F7 = "F7: the UPDATE filling a cycle-breaking FK ignores a UNIQUE constraint on that column"
 F23 = (
     "F23: a unique value the application already holds is skipped ('already exists' or a "
     "duplicate composite UNIQUE) instead of a free value being chosen"
@@ -83,9 +81,8 @@ F23 = (
 
 
 def _xfail(reason: str) -> pytest.MarkDecorator:
-    """Strict: the finding's error (a crash for F7, skipped rows for the others) or nothing."""
-    raises = sqlalchemy.exc.IntegrityError if reason is F7 else AssertionError
-    return pytest.mark.xfail(strict=True, reason=reason, raises=raises)
+    """Strict: the finding's error (skipped rows) or nothing."""
+    return pytest.mark.xfail(strict=True, reason=reason, raises=AssertionError)
 
 
 @dataclass
@@ -295,9 +292,8 @@ def schemas(draw: st.DrawFn, *, checks: bool, composite_unique: bool) -> SchemaD
             table.checks += _table_checks(draw, columns)
         if composite_unique:
             candidates = [c.name for c in columns if c.kind not in ("bool", "enum")]
-            # Not the cycle-closing columns: a deferred edge inside a UNIQUE is F7, covered by
-            # test_regression_shapes; here it would hide everything else the property checks.
-            candidates += [f.column for f in table.fks if f.target < i]
+            # Cycle-closing columns too: their deferred values keep the UNIQUE (F7, fixed).
+            candidates += [f.column for f in table.fks]
             if len(candidates) >= 2:
                 pair = draw(
                     st.lists(st.sampled_from(candidates), min_size=2, max_size=2, unique=True)
@@ -438,7 +434,8 @@ def _col(name: str, kind: str, nullable: bool = True, **extra: Any) -> ColumnDef
 
 
 REGRESSIONS = {
-    # A cycle closed by a nullable edge whose column is part of a composite UNIQUE (F7).
+    # A cycle closed by a nullable edge whose column is part of a composite UNIQUE (F7: the
+    # deferred values are drawn again, or left NULL, rather than repeat a pair).
     "deferred_edge_in_composite_unique": SchemaDef(
         [
             TableDef(
@@ -517,10 +514,7 @@ REGRESSIONS = {
         rows=20,
     ),
 }
-KNOWN_REGRESSION_FAILURES: dict[tuple[str, str], str] = {
-    ("deferred_edge_in_composite_unique", "sqlite"): F7,
-    ("deferred_edge_in_composite_unique", "postgresql"): F7,
-}
+KNOWN_REGRESSION_FAILURES: dict[tuple[str, str], str] = {}
 
 
 @databases()
