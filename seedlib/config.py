@@ -68,6 +68,8 @@ class Settings:
     strict: bool = False
     chunk_rows: int = DEFAULT_CHUNK_ROWS
     audit_file: str | None = None
+    #: Processes generating rows (PostgreSQL; see :mod:`seedlib.load.parallel`).
+    workers: int = 1
 
     @property
     def safe_url(self) -> str:
@@ -111,6 +113,7 @@ def resolve_settings(
     strict: bool = False,
     chunk_rows: int | None = None,
     audit_file: str | None = None,
+    workers: int | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Resolve settings from explicit values, then environment variables, then defaults.
@@ -153,6 +156,9 @@ def resolve_settings(
     )
     if chunk < 1:
         raise ConfigurationError("the chunk size (SEEDLIB_CHUNK_ROWS) must be at least 1 row")
+    processes = workers if workers is not None else _int_var(environ, "SEEDLIB_WORKERS", 1)
+    if processes < 1:
+        raise ConfigurationError("--workers (SEEDLIB_WORKERS) must be at least 1")
     timeout = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     if timeout < 0:
         raise ConfigurationError("--lock-timeout must be 0 or more seconds")
@@ -168,6 +174,7 @@ def resolve_settings(
         strict=strict,
         chunk_rows=chunk,
         audit_file=audit_file or environ.get("SEEDLIB_AUDIT_FILE") or None,
+        workers=processes,
     )
 
 

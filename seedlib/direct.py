@@ -169,6 +169,7 @@ def seed(
     lock_timeout: float | None = None,
     chunk_rows: int | None = None,
     dry_run: bool = False,
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> SeedResult:
     """Reflect the database at ``database_url`` and seed every table, ledgered under ``label``.
@@ -182,6 +183,8 @@ def seed(
         label: names this seeding for :func:`unseed`. Seeding a label again with the same
             parameters does nothing; with other parameters it is refused.
         dry_run: return the plan (tables in insertion order, rows) and write nothing.
+        workers: processes generating rows while PostgreSQL loads them (default
+            ``SEEDLIB_WORKERS`` or 1); the rows are the same for any number.
 
     Raises:
         ConfigurationError: an unknown table, a bad label or row count.
@@ -204,6 +207,7 @@ def seed(
         allow_production=allow_production,
         chunk_rows=chunk_rows,
         dry_run=dry_run,
+        workers=workers,
     )
     settings = _with_size(settings, Size(_parameters(rows, asked), 1.0))
     run_id = str(uuid.uuid4())

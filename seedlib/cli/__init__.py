@@ -21,6 +21,7 @@ from seedlib.cli._common import (
     SeedOpt,
     SizeOpt,
     UrlOpt,
+    WorkersOpt,
     _confirm,
     _errors,
     _progress,
@@ -117,6 +118,7 @@ def upgrade(
     lock_timeout: LockOpt = None,
     allow_production: ProdOpt = False,
     dry_run: DryOpt = False,
+    workers: WorkersOpt = None,
     target: Annotated[str, typer.Option("--target", help="seed revision to stop at")] = "heads",
     chunk_rows: Annotated[
         int | None,
@@ -155,6 +157,7 @@ def upgrade(
             strict=strict,
             chunk_rows=chunk_rows,
             audit_file=audit_file,
+            workers=workers,
         )
         if dry_run:
             planned = commands.upgrade(project, settings, target=target).planned

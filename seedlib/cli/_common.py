@@ -85,6 +85,15 @@ ProdOpt = Annotated[
         help="allow --env production (also needs SEEDLIB_ALLOW_PRODUCTION=<database name>)",
     ),
 ]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="processes generating rows while the database loads them (PostgreSQL); the rows "
+        "are the same for any number [default: $SEEDLIB_WORKERS or 1]",
+    ),
+]
 DryOpt = Annotated[bool, typer.Option("--dry-run", help="show what would happen; write nothing")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
 

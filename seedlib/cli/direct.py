@@ -16,6 +16,7 @@ from seedlib.cli._common import (
     LockOpt,
     ProdOpt,
     SeedOpt,
+    WorkersOpt,
     _confirm,
     _errors,
     _progress,
@@ -65,6 +66,7 @@ def seed(
     lock_timeout: LockOpt = None,
     allow_production: ProdOpt = False,
     dry_run: DryOpt = False,
+    workers: WorkersOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Reflect a database and seed every table; the rows are ledgered under --label."""
@@ -82,6 +84,7 @@ def seed(
                 allow_production=allow_production,
                 lock_timeout=lock_timeout,
                 dry_run=dry_run,
+                workers=workers,
                 progress=progress,
             )
         if as_json:

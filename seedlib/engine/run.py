@@ -38,6 +38,8 @@ from seedlib.generate.values import (
     constant,
 )
 from seedlib.load import open_writer, reserve_keys
+from seedlib.load.generic import bind_processors, driver_rows
+from seedlib.load.parallel import copy_batches
 from seedlib.log import get_logger
 from seedlib.plan import feasibility
 from seedlib.plan.spec import SeedSpec, build_plan, constraint_name
@@ -316,6 +318,59 @@ class _Seeding(_References, _Filters, _Sources):
                     write(rows)
             return totals
 
+        # Forked processes may make the batches when a batch needs nothing but its ordinals:
+        # no look-ups in the database, no values remembered across batches.
+        forked = (
+            self.settings.workers > 1
+            and self.conn.dialect.name == "postgresql"
+            and self.conn.dialect.driver == "psycopg"
+            and not (had_rows or reads_parents or uniques or self_refs)
+            and name not in self.sources
+        )
+        processors = bind_processors(self.conn, table, columns) if forked else []
+
+        def write_forked(seg_start: int, seg_end: int) -> list[Any]:
+            """The segment's batches made by ``settings.workers`` forked processes and copied
+            here in order (see :mod:`seedlib.load.parallel`): the same rows and totals."""
+
+            def make(ordinals: range) -> tuple[Sequence[Sequence[Any]], Any]:
+                # Runs in a child: its skipped/reasons/omitted are its own copies.
+                skipped.clear()
+                reasons.clear()
+                omitted_rows[0] = 0
+                (rows,) = prepared(ordinals.start, ordinals.stop)
+                totals: list[Any] = [0, 0, []]
+                account(rows, totals)
+                loaded = driver_rows(rows, processors) if any(processors) else rows
+                return loaded, (totals, list(skipped), dict(reasons), omitted_rows[0])
+
+            tasks = [
+                range(first, min(first + batch_rows, seg_end))
+                for first in range(seg_start, seg_end, batch_rows)
+            ]
+            merged: list[Any] = [0, 0, []]
+            log.debug(
+                "segment_forked", table=name, batches=len(tasks), workers=self.settings.workers
+            )
+            made = copy_batches(
+                self.conn, table, columns, tasks, make, workers=self.settings.workers
+            )
+            for (count, digest, keys), gone, why, omitted in made:
+                merged[0] += count
+                merged[1] += digest
+                if shape.integer:
+                    for first_key, last_key in keys:
+                        if merged[2] and merged[2][-1][1] + 1 == first_key:
+                            merged[2][-1] = (merged[2][-1][0], last_key)
+                        else:
+                            merged[2].append((first_key, last_key))
+                else:
+                    merged[2].extend(keys)
+                skipped.update(gone)
+                reasons.update(why)
+                omitted_rows[0] += omitted
+            return merged
+
         for seg_start in range(start, total, segment):
             seg_end = min(seg_start + segment, total)
             source = prepared(seg_start, seg_end)
@@ -327,7 +382,10 @@ class _Seeding(_References, _Filters, _Sources):
             omitted_before = omitted_rows[0]
             try:
                 with self.conn.begin_nested():
-                    count, digest, new_keys = write_segment(source)
+                    if forked:
+                        count, digest, new_keys = write_forked(seg_start, seg_end)
+                    else:
+                        count, digest, new_keys = write_segment(source)
             except Exception as exc:
                 if not rejected_by_database(exc):
                     raise

@@ -1,0 +1,189 @@
+"""``--workers N`` on PostgreSQL: forked processes make the batches while the revision's own
+connection copies them in order, so every table gets exactly the rows, keys, skips and content
+hash of a one-process run; rows the database refuses still fall back to bisection."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    select,
+    text,
+)
+
+from seedlib import TableSpec, values
+from seedlib.config import resolve_settings
+from seedlib.db import engine_for
+from seedlib.engine import run, seed_tables
+from seedlib.load.parallel import copy_batches
+from seedlib.track import ledger
+from tests.conftest import _postgres_database
+
+ROWS = 4_000
+#: Rows per batch (and hash block multiple): several batches, so the workers share them.
+BATCH = 500
+
+
+def schema() -> MetaData:
+    metadata = MetaData()
+    Table(
+        "accounts",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("email", String(120), unique=True, nullable=False),
+        Column("name", String(80), nullable=False),
+    )
+    Table(
+        "entries",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("account_id", ForeignKey("accounts.id"), nullable=False),
+        Column("amount", Numeric(10, 2), nullable=False),
+        Column("memo", String(40)),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+    return metadata
+
+
+def every_13th_left_out(ordinal: int, _h: int, _row: Any) -> Any:
+    return values.SKIP if ordinal % 13 == 5 else f"memo {ordinal}"
+
+
+SPEC: dict[str, int | TableSpec] = {
+    "accounts": 1_200,
+    "entries": TableSpec(
+        ROWS,
+        columns={
+            # Every 7th amount breaks the CHECK: the validator skips those rows.
+            "amount": lambda o, _h, _r: -1 if o % 7 == 3 else o % 500,
+            "memo": every_13th_left_out,
+        },
+    ),
+}
+
+
+@pytest.fixture
+def two_databases(postgres_server: str) -> Iterator[tuple[str, str]]:
+    with _postgres_database(postgres_server) as one, _postgres_database(postgres_server) as two:
+        yield one, two
+
+
+def seed(url: str, workers: int, trigger: bool = False) -> dict[str, Any]:
+    metadata = schema()
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+            ledger.ensure_bookkeeping(conn)
+            if trigger:
+                conn.execute(
+                    text(
+                        "CREATE FUNCTION no_nines() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                        "IF NEW.id % 900 = 0 THEN RAISE EXCEPTION 'no nines: %', NEW.id; "
+                        "END IF; RETURN NEW; END $$"
+                    )
+                )
+                conn.execute(
+                    text(
+                        "CREATE TRIGGER no_nines BEFORE INSERT ON entries FOR EACH ROW "
+                        "EXECUTE FUNCTION no_nines()"
+                    )
+                )
+        settings = resolve_settings(database_url=url, size="100", environ={}, workers=workers)
+        with engine.begin() as conn:
+            reports = seed_tables(
+                conn, metadata, SPEC, settings=settings, revision="r", run_id="r", chunk_rows=BATCH
+            )
+        with engine.connect() as conn:
+            tables = {
+                name: [tuple(r) for r in conn.execute(select(t).order_by(t.c.id))]
+                for name, t in metadata.tables.items()
+            }
+            entries = {e.table: (e.ranges, e.keys) for e in ledger.entries(conn, "r")}
+        return {
+            "reports": [
+                {k: v for k, v in r.as_dict().items() if k not in ("seconds", "rows_per_s")}
+                for r in reports
+            ],
+            "tables": tables,
+            "ledger": entries,
+        }
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Batches each forked segment had (the engine's use of copy_batches, counted)."""
+    calls: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(len(args[3]))
+        return copy_batches(*args, **kwargs)
+
+    monkeypatch.setattr(run, "copy_batches", counting)
+    return calls
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_load_exactly_the_rows_of_one_process(
+    two_databases: tuple[str, str], workers: int, forked: list[int]
+) -> None:
+    one = seed(two_databases[0], 1)
+    assert forked == []
+    many = seed(two_databases[1], workers)
+    assert forked == [1_200 // BATCH + 1, ROWS // BATCH]  # accounts, entries
+    assert many == one
+    entries = next(r for r in one["reports"] if r["table"] == "entries")
+    # The run exercised what the workers report back: rules leaving rows out, invalid rows.
+    assert entries["omitted"] > 0
+    assert entries["skipped"] > 0
+    assert entries["skip_reasons"] == {
+        "amount: fails CHECK amount_not_negative": entries["skipped"]
+    }
+    assert len(one["tables"]["entries"]) == entries["rows"] > ROWS // 2
+
+
+def test_rows_the_database_refuses_fall_back_to_bisection(
+    two_databases: tuple[str, str], forked: list[int]
+) -> None:
+    one, many = seed(two_databases[0], 1, trigger=True), seed(two_databases[1], 3, trigger=True)
+    assert forked
+    assert many == one
+    entries = next(r for r in many["reports"] if r["table"] == "entries")
+    assert entries["skip_reasons"]["rejected by the database: no nines: N"] > 0
+    assert not [row for row in many["tables"]["entries"] if row[0] % 900 == 0]
+
+
+def test_seedctl_seed_takes_workers(two_databases: tuple[str, str], forked: list[int]) -> None:
+    from typer.testing import CliRunner
+
+    from seedlib.cli import app
+
+    hashes = []
+    for url, workers in zip(two_databases, ("1", "2"), strict=True):
+        engine = engine_for(url)
+        with engine.begin() as conn:
+            schema().create_all(conn)
+        engine.dispose()
+        argv = ["seed", "--database-url", url, "--rows", "11000", "--workers", workers, "--json"]
+        done = CliRunner().invoke(app, argv, env={"SEEDLIB_WORKERS": None})
+        assert done.exit_code == 0, done.output
+        hashes.append({t["table"]: t["content_hash"] for t in json.loads(done.stdout)["tables"]})
+    assert hashes[0] == hashes[1]
+    assert forked == [3, 3]  # the second run: each table in three batches, made by workers
+    refused = CliRunner().invoke(
+        app, ["seed", "--database-url", two_databases[0], "--workers", "0"]
+    )
+    assert refused.exit_code == 2
