@@ -119,10 +119,10 @@ def timed(function: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def seedlib_run(url: str, rows: int) -> tuple[float, str]:
+def seedlib_run(url: str, rows: int, workers: int = 1) -> tuple[float, str]:
     """seedlib end to end: reserve keys, generate, load, ledger, verify; one transaction."""
     engine, table = fresh_table(url)
-    settings = resolve_settings(database_url=url, size=str(rows), environ={})
+    settings = resolve_settings(database_url=url, size=str(rows), environ={}, workers=workers)
     label = f"bench-{uuid.uuid4().hex[:8]}"
     try:
         with engine.begin() as conn:
@@ -379,11 +379,11 @@ def main() -> None:
     )
     parser.add_argument("--erp-size", default="large", help="seedctl --size for the whole ERP")
     parser.add_argument("--repeat", type=int, default=2, help="best of N for the fast loaders")
-    parser.add_argument("--workers", type=int, default=2, help="generator processes (overlap)")
+    parser.add_argument("--workers", type=int, default=2, help="seedlib --workers for its row")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--mysql", default="mysql://root@127.0.0.1:3306/mysql")
     parser.add_argument(
-        "--skip", default="", help="comma list: postgresql,mysql,sqlite,memory,erp,overlap,slow"
+        "--skip", default="", help="comma list: postgresql,mysql,sqlite,memory,erp,workers,slow"
     )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -431,13 +431,10 @@ def main() -> None:
             copy_s = best(args.repeat, lambda: raw_load(url, data, "copy"))
             ours = ours_best(url)
             compare("PostgreSQL: seedlib vs COPY of pre-built rows", ours, n, copy_s, n, ">= 0.75")
-            if "overlap" not in skip:
-                from benchmarks.overlap import overlapped
-
-                par = best(args.repeat, lambda: overlapped(url, n, args.workers)[0])
+            if "workers" not in skip:
+                par = best(args.repeat, lambda: seedlib_run(url, n, args.workers)[0])
                 compare(
-                    f"PostgreSQL: prototype, generation in {args.workers} forked processes "
-                    "overlapped with COPY (benchmarks/overlap.py) vs COPY of pre-built rows",
+                    f"PostgreSQL: seedlib --workers {args.workers} vs COPY of pre-built rows",
                     par,
                     n,
                     copy_s,
