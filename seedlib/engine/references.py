@@ -111,6 +111,8 @@ class _References(_State):
                 f"{fk.referred_table.fullname}, which has no rows; seed it in this revision"
             )
         if is_unique(column, table, alone=True):
+            if count > len(parents) and nullable:
+                return refs.one_to_one(parents, rest_null=True)
             if count > len(parents):
                 raise DataError(
                     f"cannot seed {count} rows into {table.fullname}: {column.name} is unique "

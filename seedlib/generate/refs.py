@@ -51,8 +51,15 @@ def pick(parents: Sequence[Any], share: float | None = None, power: float = 1.0)
     )
 
 
-def one_to_one(parents: Sequence[Any]) -> Generator:
-    """Row ``o`` gets parent ``o`` (a unique foreign key)."""
+def one_to_one(parents: Sequence[Any], *, rest_null: bool = False) -> Generator:
+    """Row ``o`` gets parent ``o`` (a unique foreign key); with ``rest_null``, rows beyond the
+    parents get NULL (a nullable unique foreign key with more rows than parents)."""
+    n = len(parents)
+    if rest_null:
+        return Columnar(
+            lambda o, _h: parents[o] if o < n else None,
+            lambda ordinals, _hs: [parents[o] if o < n else None for o in ordinals],
+        )
     return Columnar(
         lambda o, _h: parents[o],
         lambda ordinals, _hs: list(parents[ordinals.start : ordinals.stop]),

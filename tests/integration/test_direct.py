@@ -295,3 +295,45 @@ def test_rows_the_database_rejects_are_bisected_out(postgres_url: str) -> None:
     finally:
         engine.dispose()
     seedlib.unseed(postgres_url, label="b")
+
+
+def test_a_unique_cycle_closing_key_is_never_repeated(db_url: str) -> None:
+    """``teams.captain_id`` closes the cycle teams -> players -> teams, is UNIQUE and nullable:
+    each player captains one team, and the teams beyond the players get NULL."""
+    meta = MetaData()
+    Table(
+        "teams",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(40), nullable=False),
+        Column(
+            "captain_id",
+            Integer,
+            ForeignKey("players.id", use_alter=True, name="fk_captain"),
+            unique=True,
+        ),
+    )
+    Table(
+        "players",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("team_id", ForeignKey("teams.id"), nullable=False),
+    )
+    engine = engine_for(db_url)
+    try:
+        with engine.begin() as conn:
+            meta.create_all(conn)
+    finally:
+        engine.dispose()
+    seedlib.seed(db_url, tables={"teams": 40, "players": 12}, label="cycle")
+    engine = engine_for(db_url)
+    try:
+        with engine.connect() as conn:
+            captains = [r[0] for r in conn.execute(text("SELECT captain_id FROM teams"))]
+            players = [r[0] for r in conn.execute(text("SELECT id FROM players"))]
+    finally:
+        engine.dispose()
+    named = sorted(c for c in captains if c is not None)
+    assert len(captains) == 40
+    assert named == sorted(players)  # every player captains exactly one team
+    assert captains.count(None) == 40 - 12
