@@ -10,6 +10,7 @@ rows are left for the database to judge (a rejected batch is bisected to its bad
 from __future__ import annotations
 
 import datetime as dt
+import operator as ops
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -202,22 +203,23 @@ def _cast_to(value: Any, kind: exp.DataType) -> Any:
     return value
 
 
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "=": ops.eq,
+    "<>": ops.ne,
+    "<": ops.lt,
+    "<=": ops.le,
+    ">": ops.gt,
+    ">=": ops.ge,
+}
+
+
 def _compare(op: str, a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
-    a, b = _comparable(a, b)
+    if type(a) is not type(b):
+        a, b = _comparable(a, b)
     try:
-        if op == "=":
-            return a == b
-        if op == "<>":
-            return a != b
-        if op == "<":
-            return a < b
-        if op == "<=":
-            return a <= b
-        if op == ">":
-            return a > b
-        return a >= b
+        return (_OPERATORS.get(op) or _OPERATORS[">="])(a, b)
     except TypeError:
         return None
 
