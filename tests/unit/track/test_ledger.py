@@ -212,3 +212,21 @@ def test_more_keys_than_a_driver_takes_parameters(engine: Engine, shape: str) ->
             assert left == set(every) - set(seeded)
         finally:
             table.drop(conn)
+
+
+def test_many_binary_keys_on_sqlite_fall_back_to_placeholders(tmp_path: Path) -> None:
+    """Values JSON cannot carry (bytes) are matched with one placeholder each instead."""
+    from sqlalchemy import Column, LargeBinary, MetaData, Table, create_engine, func, select
+
+    from seedlib.track.ledger import MANY_VALUES, in_values
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    table = Table("blobs", MetaData(), Column("id", LargeBinary(8), primary_key=True))
+    keys = [k.to_bytes(4, "big") for k in range(MANY_VALUES * 2)]
+    with engine.begin() as conn:
+        table.create(conn)
+        conn.execute(table.insert(), [{"id": k} for k in keys])
+        wanted = keys[::2]
+        found = select(func.count()).select_from(table).where(in_values(table.c.id, wanted))
+        assert conn.execute(found).scalar() == len(wanted)
+    engine.dispose()
