@@ -70,6 +70,9 @@ class Settings:
     audit_file: str | None = None
     #: Processes generating rows (PostgreSQL; see :mod:`seedlib.load.parallel`).
     workers: int = 1
+    #: Build secondary indexes after a bulk load instead of during it (PostgreSQL; see
+    #: :func:`seedlib.load.postgresql.indexes_built_after`).
+    defer_indexes: bool = True
 
     @property
     def safe_url(self) -> str:
@@ -114,6 +117,7 @@ def resolve_settings(
     chunk_rows: int | None = None,
     audit_file: str | None = None,
     workers: int | None = None,
+    defer_indexes: bool | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Resolve settings from explicit values, then environment variables, then defaults.
@@ -159,6 +163,13 @@ def resolve_settings(
     processes = workers if workers is not None else _int_var(environ, "SEEDLIB_WORKERS", 1)
     if processes < 1:
         raise ConfigurationError("--workers (SEEDLIB_WORKERS) must be at least 1")
+    if defer_indexes is None:
+        flag = environ.get("SEEDLIB_DEFER_INDEXES", "1").strip().lower()
+        if flag not in ("0", "1", "true", "false", "yes", "no", ""):
+            raise ConfigurationError(
+                f"SEEDLIB_DEFER_INDEXES must be 1 or 0, not {environ['SEEDLIB_DEFER_INDEXES']!r}"
+            )
+        defer_indexes = flag not in ("0", "false", "no")
     timeout = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     if timeout < 0:
         raise ConfigurationError("--lock-timeout must be 0 or more seconds")
@@ -175,6 +186,7 @@ def resolve_settings(
         chunk_rows=chunk,
         audit_file=audit_file or environ.get("SEEDLIB_AUDIT_FILE") or None,
         workers=processes,
+        defer_indexes=defer_indexes,
     )
 
 

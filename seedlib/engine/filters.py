@@ -18,7 +18,7 @@ from seedlib.engine.shapes import (
     repoint_self_references,
 )
 from seedlib.engine.state import _State
-from seedlib.generate.validate import RowValidator
+from seedlib.generate.validate import Rejection, RowValidator
 from seedlib.generate.values import SKIP
 from seedlib.load import open_writer
 from seedlib.track.ledger import in_values
@@ -83,9 +83,11 @@ class _Filters(_State):
         skipped: set[Any],
         reasons: Counter[str],
         log: Any,
+        found: dict[int, Rejection] | None = None,
     ) -> list[list[Any]]:
-        """Rows that break the table's types or understood CHECKs are skipped and logged."""
-        rejections = validator.rejections(rows)
+        """Rows that break the table's types or understood CHECKs are skipped and logged.
+        ``found``: the column tests' rejections, when already made on the batch's columns."""
+        rejections = validator.rejections(rows, found)
         if not rejections:
             return rows
         for rejection in rejections:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -58,23 +59,45 @@ class TableReport:
         }
 
 
-def block_hashes(ordinals: list[int], rows: list[list[Any]]) -> int:
+def block_hashes(ordinals: Sequence[int], columns: Sequence[Sequence[Any]]) -> int:
     """Sum of 128-bit digests of the rows in each block of ``HASH_BLOCK`` ordinals.
 
-    A table's content hash is the sum over its blocks, so it does not depend on how the rows
-    were batched, chunked or resumed.
+    ``ordinals`` ascend; ``columns`` hold the rows' values, one sequence per column. A table's
+    content hash is the sum over its blocks, so it does not depend on how the rows were
+    batched, chunked, resumed or made by workers. A block's digest reads its values column by
+    column: a column of text joined (one C call, 4× cheaper than ``repr``), any other by the
+    ``repr`` of each value; each column's part is prefixed with its length, so no two
+    different blocks read the same.
     """
     total = 0
     position = 0
-    while position < len(rows):
-        block = ordinals[position] // HASH_BLOCK
-        end = position
-        while end < len(rows) and ordinals[end] // HASH_BLOCK == block:
-            end += 1
-        digest = hashlib.blake2b(repr(rows[position:end]).encode(), digest_size=16).digest()
-        total += int.from_bytes(digest, "big")
+    count = len(ordinals)
+    while position < count:
+        block_end = (ordinals[position] // HASH_BLOCK + 1) * HASH_BLOCK
+        end = bisect_left(ordinals, block_end, position, min(count, position + HASH_BLOCK))
+        digest = hashlib.blake2b(digest_size=16)
+        for values in columns:
+            part = _readable(values[position:end])
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
+        total += int.from_bytes(digest.digest(), "big")
         position = end
     return total
+
+
+def _readable(values: Sequence[Any]) -> bytes:
+    if type(values[0]) is str:
+        try:
+            text = _SEPARATOR.join(values)
+        except TypeError:  # not all text
+            pass
+        else:
+            if text.count(_SEPARATOR) == len(values) - 1:  # no value holds the separator
+                return b"s" + text.encode("utf-8", "surrogatepass")
+    return b"r" + ",".join(map(repr, values)).encode("utf-8", "surrogatepass")
+
+
+_SEPARATOR = "\x1f"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,16 @@ _BUILDERS: dict[str, Callable[[Faker], str]] = {
 }
 
 
+#: Pools already built in this process, by (seed, locale, kind): a pool is a pure function of
+#: those and the installed Faker, and building one costs 2 to 60 ms (a Faker call per value), so
+#: runs after the first in a process (tests, a service seeding per tenant) reuse them.
+_BUILT: dict[tuple[int, str, str], tuple[str, ...]] = {}
+
+
+def _built(seed: int, locale: str, kind: str) -> tuple[str, ...] | None:
+    return _BUILT.get((seed, locale, kind))
+
+
 class Pools:
     """Lazily built value pools for one seed; identical for equal seeds and Faker versions."""
 
@@ -44,10 +54,13 @@ class Pools:
         """The pool named ``kind`` (see ``_BUILDERS``)."""
         pool = self._pools.get(kind)
         if pool is None:
-            build = _BUILDERS[kind]
-            fake = self._faker
-            fake.seed_instance(stable_hash(self.seed, "pool", kind))
-            pool = tuple(build(fake) for _ in range(POOL_SIZE))
+            pool = _built(self.seed, self.locale, kind)
+            if pool is None:
+                build = _BUILDERS[kind]
+                fake = self._faker
+                fake.seed_instance(stable_hash(self.seed, "pool", kind))
+                pool = tuple(build(fake) for _ in range(POOL_SIZE))
+                _BUILT[self.seed, self.locale, kind] = pool
             self._pools[kind] = pool
         return pool
 

@@ -60,31 +60,62 @@ def _not_null(values: Sequence[Any]) -> list[tuple[int, str]]:
     return [(i, "NULL in a NOT NULL column") for i, v in enumerate(values) if v is None]
 
 
-def _max_length(length: int) -> ColumnTest:
+def _max_length(length: int, *, not_null: bool = False) -> ColumnTest:
+    """Values longer than ``length``; and NULLs when ``not_null`` (one pass finds both: a
+    column of text is measured in C, and a NULL among it stops the measuring)."""
+
     def test(values: Sequence[Any]) -> list[tuple[int, str]]:
         try:  # every value is usually a str: measure them all in C
             if max(map(len, values), default=0) <= length:
                 return []
         except TypeError:  # a None or a number among them
-            if max((len(v) for v in values if type(v) is str), default=0) <= length:
+            if not (not_null and None in values) and (
+                max((len(v) for v in values if type(v) is str), default=0) <= length
+            ):
                 return []
         return [
-            (i, f"{len(v)} characters, the column holds {length}")
+            (
+                i,
+                "NULL in a NOT NULL column"
+                if v is None
+                else f"{len(v)} characters, the column holds {length}",
+            )
             for i, v in enumerate(values)
-            if type(v) is str and len(v) > length
+            if (v is None and not_null) or (type(v) is str and len(v) > length)
         ]
 
     return test
+
+
+def _within(values: Sequence[Any], low: Any, high: Any) -> bool:
+    """Whether every value is strictly between ``low`` and ``high``, decided in C when the
+    values compare with each other (no NULL, no text, no float that could be NaN); False means
+    "look row by row"."""
+    if not values or type(values[0]) is float:
+        return not values
+    try:
+        return bool(low < min(values) and max(values) < high)
+    except (TypeError, ArithmeticError):  # mixed types, Decimal("NaN")
+        return False
+
+
+def _finite_within(value: float | Decimal, limit: Decimal) -> bool:
+    try:
+        return bool(-limit < value < limit)  # False for a float NaN
+    except ArithmeticError:  # Decimal("NaN") refuses to compare
+        return False
 
 
 def _digits(precision: int, scale: int) -> ColumnTest:
     limit = Decimal(10) ** (precision - scale)
 
     def test(values: Sequence[Any]) -> list[tuple[int, str]]:
+        if _within(values, -limit, limit):
+            return []
         return [
             (i, f"{v} does not fit NUMERIC({precision},{scale})")
             for i, v in enumerate(values)
-            if isinstance(v, int | float | Decimal) and not -limit < v < limit
+            if isinstance(v, int | float | Decimal) and not _finite_within(v, limit)
         ]
 
     return test
@@ -92,6 +123,8 @@ def _digits(precision: int, scale: int) -> ColumnTest:
 
 def _int_range(low: int, high: int) -> ColumnTest:
     def test(values: Sequence[Any]) -> list[tuple[int, str]]:
+        if _within(values, low - 1, high + 1):
+            return []
         return [
             (i, f"{v} is outside the integer type's range [{low}, {high}]")
             for i, v in enumerate(values)
@@ -120,7 +153,15 @@ def column_tests(column: Column[Any], *, has_default: bool) -> list[ColumnTest]:
     """The batch tests for one column's values."""
     kind = _kind(column)
     tests: list[ColumnTest] = []
-    if not column.nullable and not has_default:
+    not_null = not column.nullable and not has_default
+    if (
+        not_null
+        and isinstance(kind, types.String)
+        and not isinstance(kind, types.Enum)
+        and kind.length
+    ):
+        return [_max_length(kind.length, not_null=True)]
+    if not_null:
         tests.append(_not_null)
     if isinstance(kind, types.Enum) and kind.enums:
         tests.append(_enum(kind.enums))
@@ -152,13 +193,24 @@ class RowValidator:
     def __bool__(self) -> bool:
         return bool(self.tests or self.checks)
 
-    def rejections(self, rows: Sequence[Sequence[Any]]) -> list[Rejection]:
-        """Why rows of the batch are invalid (at most one reason per row)."""
+    def column_rejections(self, columns: Sequence[Sequence[Any]]) -> dict[int, Rejection]:
+        """The column tests' rejections of a batch given as one sequence per column (in
+        ``columns`` order), by row index."""
         found: dict[int, Rejection] = {}
-        columns = list(zip(*rows, strict=True)) if self.tests else []
         for position, name, test in self.tests:
             for index, reason in test(columns[position]):
                 found.setdefault(index, Rejection(index, name, reason))
+        return found
+
+    def rejections(
+        self, rows: Sequence[Sequence[Any]], found: dict[int, Rejection] | None = None
+    ) -> list[Rejection]:
+        """Why rows of the batch are invalid (at most one reason per row); ``found`` is
+        :meth:`column_rejections` of the same rows when it is known already."""
+        if found is None:
+            found = self.column_rejections(list(zip(*rows, strict=True))) if self.tests else {}
+        else:
+            found = dict(found)
         if self.checks:
             names = self.columns
             for index, row in enumerate(rows):

@@ -226,9 +226,10 @@ with engine.begin() as conn:
     bases = [stable_hash(settings.seed, "items", column) for column, _ in gens]
     columns = [shape.columns[0], *(c for c, _ in gens)]
     needs = any(g is not None and not isinstance(g, Columnar) for _, g in gens)
-    rows = run.make_batch(
+    made = run.make_columns(
         table, shape, gens, bases, columns, run.keys["items"], range(first, last), needs
     )
+    rows = list(zip(*made))
 print(json.dumps([[str(v) for v in row] for row in rows]))
 """
 

@@ -4,23 +4,38 @@ from __future__ import annotations
 
 import pytest
 
+from seedlib.generate import pools as pools_module
 from seedlib.generate.pools import POOL_SIZE, Pools
 
 
+def fresh(seed: int) -> Pools:
+    """Pools that build from Faker, not from the ones this process built already."""
+    pools_module._BUILT.clear()
+    return Pools(seed)
+
+
 def test_same_seed_same_pools() -> None:
-    assert Pools(3).get("first_name") == Pools(3).get("first_name")
-    assert Pools(3).get("sentence") == Pools(3).get("sentence")
+    assert fresh(3).get("first_name") == fresh(3).get("first_name")
+    assert fresh(3).get("sentence") == fresh(3).get("sentence")
 
 
 def test_different_seed_different_pools() -> None:
-    assert Pools(3).get("company") != Pools(4).get("company")
+    assert fresh(3).get("company") != fresh(4).get("company")
+    assert Pools(3).get("company") != Pools(4).get("company")  # built once each, then reused
 
 
 def test_pool_is_independent_of_which_pools_were_built_before() -> None:
-    busy = Pools(11)
+    busy = fresh(11)
     busy.get("city")
     busy.get("word")
-    assert busy.get("last_name") == Pools(11).get("last_name")
+    assert busy.get("last_name") == fresh(11).get("last_name")
+
+
+def test_a_reused_pool_is_the_one_a_fresh_build_makes() -> None:
+    built = fresh(12).get("street_address")
+    assert Pools(12).get("street_address") is built  # reused within the process
+    assert fresh(12).get("street_address") == built
+    assert Pools(12, locale="de_DE").get("street_address") != built
 
 
 def test_pools_have_the_documented_size_and_real_content() -> None:

@@ -68,3 +68,24 @@ def test_mysql_integer_ranges() -> None:
     assert int_range(TINYINT()) == (-128, 127)
     assert int_range(TINYINT(unsigned=True)) == (0, 255)
     assert int_range(SmallInteger()) == (-32768, 32767)
+
+
+def test_column_tests_on_whole_columns_agree_with_rows() -> None:
+    """The batch path (one sequence per column, extremes compared in C) finds the same rows
+    as the row path, with NULLs, NaN and values on both sides of the limits."""
+    validator = RowValidator(TABLE, COLUMNS, [])
+    rows: list[list[object]] = [
+        [1, "ab", Decimal("999.99"), "a", -32768, 1],
+        [2, "ab", Decimal("-999.99"), "a", 32767, 1],
+        [3, "ab", Decimal("-1000"), "a", 32768, 1],
+        [4, "ab", Decimal("1000.001"), "a", -32769, 1],
+        [5, "ab", None, "a", None, 1],
+    ]
+    by_rows = {(r.index, r.column) for r in validator.rejections(rows)}
+    by_columns = validator.column_rejections(list(zip(*rows, strict=True)))
+    assert {(r.index, r.column) for r in by_columns.values()} == by_rows
+    assert by_rows == {(2, "price"), (3, "price")}
+    # each row is named once, by its first failing column; the small ints fail next
+    only_small = [[i, "ab", None, "a", v, 1] for i, v in enumerate([1, 32768, -32769, 5])]
+    assert sorted(validator.column_rejections(list(zip(*only_small, strict=True)))) == [1, 2]
+    assert {r.index for r in validator.rejections([[1, "ab", Decimal("NaN"), "a", 1, 1]])} == {0}
