@@ -42,7 +42,7 @@ from seedlib.generate.values import (
 from seedlib.load import open_writer, reserve_keys
 from seedlib.load.generic import bind_processors, driver_rows
 from seedlib.load.parallel import copy_batches
-from seedlib.load.postgresql import DEFER_INDEXES_ROWS, indexes_built_after
+from seedlib.load.postgresql import deferrable_indexes, indexes_built_after
 from seedlib.log import get_logger
 from seedlib.plan import feasibility
 from seedlib.plan.spec import SeedSpec, build_plan, constraint_name
@@ -267,12 +267,18 @@ class _Seeding(_References, _Filters, _Sources):
         omitted_rows = [0]
         # One writer (one COPY) per segment; segments end where a chunk commits, and at every
         # batch when the database must be asked about keys between batches.
+        # A large load into a table holding fewer rows builds the table's secondary indexes
+        # once at the end, so it is one segment even when the run commits in chunks (an
+        # interrupted run then redoes this table from where the last chunk left it).
+        indexes = [] if had_rows or reads_parents else self.deferred_indexes(table, total - start)
         if had_rows or reads_parents:
             segment = batch_rows
-        elif self.chunked:
+        elif self.chunked and not indexes:
             segment = -(-self.chunk_rows // batch_rows) * batch_rows
         else:
             segment = max(total - start, 1)
+        if indexes:
+            log.debug("indexes_deferred", table=name, indexes=[i[0] for i in indexes])
 
         # Nothing but a failed column test can drop or change a row of such a table.
         plain = not (may_skip or orphans or had_rows or uniques or self_refs or validator.checks)
@@ -416,7 +422,7 @@ class _Seeding(_References, _Filters, _Sources):
             reasons_before = Counter(reasons)
             omitted_before = omitted_rows[0]
             try:
-                with self.conn.begin_nested(), self.bulk_indexes(table, seg_end - seg_start, log):
+                with self.conn.begin_nested(), indexes_built_after(self.conn, table, indexes):
                     if forked:
                         count, digest, new_keys = write_forked(seg_start, seg_end)
                     else:
@@ -479,22 +485,12 @@ class _Seeding(_References, _Filters, _Sources):
             log.warning("rows_skipped", table=name, rows=report.skipped, reasons=dict(reasons))
         return report
 
-    @contextlib.contextmanager
-    def bulk_indexes(self, table: Table, rows: int, log: Any) -> Iterator[None]:
-        """Secondary indexes built once after a large load into a table holding fewer rows
-        (PostgreSQL, one transaction; chunked runs commit between chunks and keep them)."""
-        if (
-            rows < DEFER_INDEXES_ROWS
-            or self.chunked
-            or not self.settings.defer_indexes
-            or self.conn.dialect.name != "postgresql"
-        ):
-            yield
-            return
-        with indexes_built_after(self.conn, table, rows) as deferred:
-            if deferred:
-                log.debug("indexes_deferred", table=table.fullname, indexes=deferred)
-            yield
+    def deferred_indexes(self, table: Table, rows: int) -> list[tuple[Any, ...]]:
+        """The secondary indexes to build after loading ``rows`` rows into ``table`` in one
+        piece (PostgreSQL; see :func:`seedlib.load.postgresql.deferrable_indexes`)."""
+        if not self.settings.defer_indexes or self.conn.dialect.name != "postgresql":
+            return []
+        return deferrable_indexes(self.conn, table, rows)
 
     def make_columns(
         self,

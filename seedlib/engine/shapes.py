@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.schema import PrimaryKeyConstraint, UniqueConstraint
 
 from seedlib.exceptions import ConfigurationError
-from seedlib.generate.infer import is_unique
+from seedlib.generate.infer import is_unique, unique_indexes
 
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
@@ -153,7 +153,7 @@ def unique_groups(table: Table) -> list[list[str]]:
         if isinstance(constraint, UniqueConstraint)
         and not isinstance(constraint, PrimaryKeyConstraint)
     ]
-    groups += [[c.name for c in index.columns] for index in table.indexes if index.unique]
+    groups += [[c.name for c in index.columns] for index in unique_indexes(table)]
     key = {c.name for c in table.primary_key.columns}
     unique: list[list[str]] = []
     for group in groups:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Table, types
+from sqlalchemy import Column, Index, Table, types
 from sqlalchemy.schema import UniqueConstraint
 
 from seedlib.generate import values
@@ -51,8 +51,16 @@ def is_unique(column: Column[Any], table: Table, *, alone: bool = False) -> bool
     if column.unique or (column.primary_key and len(table.primary_key.columns) == 1):
         return True
     groups = [c.columns for c in table.constraints if isinstance(c, UniqueConstraint)]
-    groups += [i.columns for i in table.indexes if i.unique]
+    groups += [i.columns for i in unique_indexes(table)]
     return any(column.name in g and (not alone or len(g) == 1) for g in groups)
+
+
+def unique_indexes(table: Table) -> list[Index]:
+    """The table's unique indexes over plain columns. One over an expression (``lower(email)``)
+    is left to the database: values it refuses are bisected out and skipped."""
+    return [
+        i for i in table.indexes if i.unique and i.columns and len(i.columns) == len(i.expressions)
+    ]
 
 
 def _length(column: Column[Any]) -> int | None:

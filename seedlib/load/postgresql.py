@@ -78,10 +78,29 @@ ORDER BY 1
 """
 
 
+def deferrable_indexes(conn: Connection, table: Table, rows: int) -> list[tuple[Any, ...]]:
+    """``table``'s secondary indexes that :func:`indexes_built_after` may drop for a load of
+    ``rows`` rows: none unless the load is at least ``DEFER_INDEXES_ROWS`` rows and the table
+    holds no more rows than that already."""
+    if rows < DEFER_INDEXES_ROWS:
+        return []
+    target = conn.dialect.identifier_preparer.format_table(table)
+    found = [tuple(r) for r in conn.execute(text(_SECONDARY_INDEXES), {"table": target})]
+    if not found:
+        return []
+    present = conn.execute(
+        text(f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT :n) AS present"),
+        {"n": rows + 1},
+    ).scalar_one()
+    return found if present <= rows else []
+
+
 @contextlib.contextmanager
-def indexes_built_after(conn: Connection, table: Table, rows: int) -> Iterator[list[str]]:
-    """Drop ``table``'s secondary indexes for a bulk load of ``rows`` rows and build them again
-    afterwards; yields their names (none when the table holds more rows than the load).
+def indexes_built_after(
+    conn: Connection, table: Table, indexes: Sequence[tuple[Any, ...]]
+) -> Iterator[None]:
+    """Drop ``indexes`` (from :func:`deferrable_indexes`) for a bulk load into ``table`` and
+    build them again afterwards.
 
     Building an index once over sorted keys is far cheaper than inserting a million keys one by
     one in random order: 1M rows of the benchmark table (two UNIQUE text columns) load in 3.4 s
@@ -91,23 +110,18 @@ def indexes_built_after(conn: Connection, table: Table, rows: int) -> Iterator[l
     index included — rolls everything back to the indexes as they were. Rebuilt definitions are
     compared with the originals before the block ends.
     """
+    if not indexes:
+        yield
+        return
     preparer = conn.dialect.identifier_preparer
     target = preparer.format_table(table)
-    found = [tuple(r) for r in conn.execute(text(_SECONDARY_INDEXES), {"table": target})]
-    present = conn.execute(
-        text(f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT :n) AS present"),
-        {"n": rows + 1},
-    ).scalar_one()
-    if not found or present > rows:
-        yield []
-        return
-    for index, _definition, constraint, _clause in found:
+    for index, _definition, constraint, _clause in indexes:
         if constraint is None:
             conn.execute(text(f"DROP INDEX {index}"))
         else:
             conn.execute(text(f"ALTER TABLE {target} DROP CONSTRAINT {preparer.quote(constraint)}"))
-    yield [index for index, *_ in found]
-    for _index, definition, constraint, clause in found:
+    yield
+    for _index, definition, constraint, clause in indexes:
         if constraint is None:
             conn.execute(text(definition))
         else:
@@ -115,7 +129,7 @@ def indexes_built_after(conn: Connection, table: Table, rows: int) -> Iterator[l
                 text(f"ALTER TABLE {target} ADD CONSTRAINT {preparer.quote(constraint)} {clause}")
             )
     rebuilt = [tuple(r) for r in conn.execute(text(_SECONDARY_INDEXES), {"table": target})]
-    if rebuilt != found:
+    if rebuilt != list(indexes):
         raise DataError(
             f"the indexes of {table.fullname} differ after rebuilding them; the revision was "
             "rolled back: report this with the table's definition, and set SEEDLIB_DEFER_INDEXES=0"

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import types
 from sqlalchemy.schema import UniqueConstraint
 
+from seedlib.generate.infer import unique_indexes
+
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
 
@@ -55,7 +57,7 @@ def capacity(
 
 def _unique_groups(table: Table) -> list[list[Column[Any]]]:
     groups = [list(c.columns) for c in table.constraints if isinstance(c, UniqueConstraint)]
-    groups += [list(i.columns) for i in table.indexes if i.unique]
+    groups += [list(i.columns) for i in unique_indexes(table)]
     groups += [[c] for c in table.columns if c.unique]
     if len(table.primary_key.columns) > 1:
         groups.append(list(table.primary_key.columns))
