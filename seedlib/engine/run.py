@@ -234,7 +234,12 @@ class _Seeding(_References, _Filters, _Sources):
             and fk.elements[0].parent.name in columns
         ]
         checks = [(columns.index(c.name), c) for c in natural_keys(table) if c.name in columns]
-        validator = RowValidator(table, columns, self.checks(table))
+        validator = RowValidator(
+            table,
+            columns,
+            self.checks(table),
+            {c: g.longest for c, g in gens if isinstance(g, Columnar) and g.longest is not None},
+        )
         reasons: Counter[str] = Counter()
         uniques = [
             UniqueGroup(tuple(group), tuple(columns.index(c) for c in group), set())

@@ -72,6 +72,8 @@ def _fit(generator: Generator, length: int | None) -> Generator:
         return generator
     if isinstance(generator, Columnar):
         inner = generator
+        if inner.longest is not None and inner.longest <= length:
+            return inner  # nothing to cut
 
         def fitted(ordinals: range, hs: list[int]) -> list[Any]:
             values = inner.batch(ordinals, hs)
@@ -82,7 +84,11 @@ def _fit(generator: Generator, length: int | None) -> Generator:
                 pass
             return [v if type(v) is not str or len(v) <= length else v[:length] for v in values]
 
-        return Columnar(lambda o, h: _cut(inner(o, h, {}), length), fitted)
+        return Columnar(
+            lambda o, h: _cut(inner(o, h, {}), length),
+            fitted,
+            longest=None if inner.longest is None else length,
+        )
     return lambda o, h, r: _cut(generator(o, h, r), length)
 
 
@@ -107,6 +113,7 @@ def _unique_text(generator: Generator, length: int | None) -> Generator:
             lambda ordinals, hs: [
                 tag(o, v) for o, v in zip(ordinals, inner.batch(ordinals, hs), strict=True)
             ],
+            longest=length,
         )
     return lambda o, h, r: tag(o, generator(o, h, r))
 
@@ -114,7 +121,11 @@ def _unique_text(generator: Generator, length: int | None) -> Generator:
 def _pool(pools: Pools, kind: str) -> Generator:
     pool = pools.get(kind)
     n = len(pool)
-    return Columnar(lambda _o, h: pool[h % n], lambda _o, hs: [pool[h % n] for h in hs])
+    return Columnar(
+        lambda _o, h: pool[h % n],
+        lambda _o, hs: [pool[h % n] for h in hs],
+        longest=values.text_bound(pool),
+    )
 
 
 def _code(table: Table, column: Column[Any]) -> Generator:
@@ -129,7 +140,7 @@ def _code(table: Table, column: Column[Any]) -> Generator:
             return list(map(fmt.__mod__, numbers))
         return [(fmt % o)[:length] for o in numbers]
 
-    return Columnar(lambda o, _h: (fmt % (o + 1))[:length], many)
+    return Columnar(lambda o, _h: (fmt % (o + 1))[:length], many, longest=length)
 
 
 def _email(pools: Pools, length: int | None) -> Generator:
@@ -156,7 +167,7 @@ def _email(pools: Pools, length: int | None) -> Generator:
             for o, h in zip(range(ordinals.start + 1, ordinals.stop + 1), hs, strict=True)
         ]
 
-    return Columnar(one, many)
+    return Columnar(one, many, longest=length)
 
 
 def _digits(length: int | None, template: str) -> Generator:
@@ -175,14 +186,17 @@ def _digits(length: int | None, template: str) -> Generator:
     def one(_o: int, h: int) -> str:
         return fmt % tuple(h % top // unit for top, unit in fields)
 
+    def columnar(many: Callable[[range, list[int]], list[Any]]) -> Columnar:
+        return Columnar(one, many, longest=len(template))  # every field is zero-padded
+
     if len(fields) > 2:
-        return Columnar(one, lambda _o, hs: [one(0, h) for h in hs])
+        return columnar(lambda _o, hs: [one(0, h) for h in hs])
     if max(runs) > 4 and len(fields) == 1:
         ((top, _unit),) = fields
-        return Columnar(one, lambda _o, hs: [fmt % (h % top) for h in hs])
+        return columnar(lambda _o, hs: [fmt % (h % top) for h in hs])
     if max(runs) > 4:
         (t1, u1), (t2, u2) = fields
-        return Columnar(one, lambda _o, hs: [fmt % (h % t1 // u1, h % t2 // u2) for h in hs])
+        return columnar(lambda _o, hs: [fmt % (h % t1 // u1, h % t2 // u2) for h in hs])
     # At most two short runs: each run with the text before it (and the last with the text
     # after it) is looked up in a table of its 10**N spellings, 2x faster than formatting.
     literals = re.split("#+", template)
@@ -193,9 +207,9 @@ def _digits(length: int | None, template: str) -> Generator:
     tables[-1] = [v + literals[-1] for v in tables[-1]]
     if len(fields) == 1:
         (last,), ((top, _unit),) = tables, fields
-        return Columnar(one, lambda _o, hs: [last[h % top] for h in hs])
+        return columnar(lambda _o, hs: [last[h % top] for h in hs])
     (first, last), ((t1, u1), (t2, _u2)) = tables, fields
-    return Columnar(one, lambda _o, hs: [first[h % t1 // u1] + last[h % t2] for h in hs])
+    return columnar(lambda _o, hs: [first[h % t1 // u1] + last[h % t2] for h in hs])
 
 
 def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generator, bool]:

@@ -6,7 +6,7 @@ Work is done column by column over a whole batch (cheap), and row by row only fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -178,11 +178,28 @@ def column_tests(column: Column[Any], *, has_default: bool) -> list[ColumnTest]:
 class RowValidator:
     """Validates batches of rows whose values are in ``columns`` order."""
 
-    def __init__(self, table: Table, columns: Sequence[str], checks: Sequence[Check]) -> None:
+    def __init__(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        checks: Sequence[Check],
+        text_within: Mapping[str, int] | None = None,
+    ) -> None:
+        """``text_within``: columns whose values are all ``str`` of at most that many
+        characters by construction; a text column they fit needs no test."""
         self.columns = list(columns)
         self.tests: list[tuple[int, str, ColumnTest]] = []
+        fits = text_within or {}
         for position, name in enumerate(self.columns):
             column = table.c[name]
+            kind = _kind(column)
+            if (
+                name in fits
+                and isinstance(kind, types.String)
+                and not isinstance(kind, types.Enum)
+                and (kind.length is None or fits[name] <= kind.length)
+            ):
+                continue
             has_default = column.server_default is not None or column.default is not None
             for test in column_tests(column, has_default=has_default):
                 self.tests.append((position, name, test))

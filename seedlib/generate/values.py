@@ -23,13 +23,25 @@ Batch: TypeAlias = Callable[[range, list[int]], list[Any]]
 
 
 class Columnar:
-    """A generator that ignores the row, so a batch's column can be made in one go."""
+    """A generator that ignores the row, so a batch's column can be made in one go.
 
-    __slots__ = ("_many", "_one")
+    ``longest``, when known, promises that every value is a ``str`` of at most that many
+    characters: then neither a cut to the column's length nor the NOT NULL and length tests
+    before loading can find anything, and they are not run.
+    """
 
-    def __init__(self, one: Callable[[int, int], Any], many: Batch | None = None) -> None:
+    __slots__ = ("_many", "_one", "longest")
+
+    def __init__(
+        self,
+        one: Callable[[int, int], Any],
+        many: Batch | None = None,
+        *,
+        longest: int | None = None,
+    ) -> None:
         self._one = one
         self._many = many
+        self.longest = longest
 
     def __call__(self, ordinal: int, h: int, _row: Mapping[str, Any]) -> Any:
         return self._one(ordinal, h)
@@ -46,16 +58,31 @@ EPOCH = dt.datetime(2024, 1, 1)
 EPOCH_DATE = EPOCH.date()
 
 
+def text_bound(values: Sequence[Any]) -> int | None:
+    """The longest of ``values`` when they are all ``str`` (a :class:`Columnar` ``longest``)."""
+    if values and all(type(v) is str for v in values):
+        return max(map(len, values))
+    return None
+
+
 def constant(value: Any) -> Generator:
     """Always ``value``."""
-    return Columnar(lambda _o, _h: value, lambda ordinals, _hs: [value] * len(ordinals))
+    return Columnar(
+        lambda _o, _h: value,
+        lambda ordinals, _hs: [value] * len(ordinals),
+        longest=text_bound([value]),
+    )
 
 
 def choice(values: Sequence[Any]) -> Generator:
     """One of ``values``, uniformly."""
     options = tuple(values)
     n = len(options)
-    return Columnar(lambda _o, h: options[h % n], lambda _o, hs: [options[h % n] for h in hs])
+    return Columnar(
+        lambda _o, h: options[h % n],
+        lambda _o, hs: [options[h % n] for h in hs],
+        longest=text_bound(options),
+    )
 
 
 def weighted(weights: Mapping[Any, float]) -> Generator:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     Time,
     TypeDecorator,
     UniqueConstraint,
@@ -35,6 +36,7 @@ from sqlalchemy import (
 from seedlib.generate.infer import infer, is_unique, words
 from seedlib.generate.pools import Pools
 from seedlib.generate.rng import cell, stable_hash
+from seedlib.generate.values import Columnar
 
 PHONE = re.compile(r"^\(\d{3}\) 555-\d{4}$")
 EMAIL = re.compile(r"^[a-z0-9._'-]+@example\.com$")
@@ -362,3 +364,38 @@ def test_mysql_set_columns_get_non_empty_subsets_of_their_members() -> None:
     picks = [set(generator(o, cell(1, o), {}).split(",")) for o in range(200)]
     assert all(p and p <= {"red", "green", "blue"} for p in picks)
     assert len({frozenset(p) for p in picks}) == 7
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        Column("email", String(255), unique=True),
+        Column("email", String(10)),
+        Column("phone", String(32)),
+        Column("phone", String(7)),
+        Column("postal_code", String(3)),
+        Column("client_code", String(5), unique=True),
+        Column("city", String(4)),
+        Column("city", String(40), unique=True),
+        Column("business_name", String(200)),
+        Column("state", String(2)),
+        Column("notes", Text),
+    ],
+    ids=lambda c: f"{c.name}-{getattr(c.type, 'length', None)}",
+)
+def test_a_promised_text_length_holds(column: Column[Any]) -> None:
+    """What lets validation skip a text column (``Columnar.longest``): every value, per row or
+    per batch, is text within the promise, and the promise within the column."""
+    table = table_with(column)
+    gen = infer(table, table.c[column.name], Pools(0))
+    assert isinstance(gen, Columnar)
+    longest = gen.longest
+    assert longest is not None
+    length = getattr(column.type, "length", None)
+    assert length is None or longest <= length
+    n = 3_000
+    base = stable_hash(0, table.fullname, column.name)
+    rows = [gen(o, cell(base, o), {}) for o in range(n)]
+    batch = gen.batch(range(n), [cell(base, o) for o in range(n)])
+    assert batch == rows
+    assert all(type(v) is str and len(v) <= longest for v in batch)

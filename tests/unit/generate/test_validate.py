@@ -89,3 +89,15 @@ def test_column_tests_on_whole_columns_agree_with_rows() -> None:
     only_small = [[i, "ab", None, "a", v, 1] for i, v in enumerate([1, 32768, -32769, 5])]
     assert sorted(validator.column_rejections(list(zip(*only_small, strict=True)))) == [1, 2]
     assert {r.index for r in validator.rejections([[1, "ab", Decimal("NaN"), "a", 1, 1]])} == {0}
+
+
+def test_text_columns_that_fit_by_construction_are_not_tested() -> None:
+    """A generator that promises text of at most N characters (``Columnar.longest``) makes the
+    NULL and length tests of a text column that holds N redundant; a longer promise does not."""
+    columns = ["id", "code"]
+    bad = [[1, None], [2, "abcdef"]]
+    assert {r.index for r in RowValidator(TABLE, columns, []).rejections(bad)} == {0, 1}
+    assert RowValidator(TABLE, columns, [], {"code": 4}).rejections(bad) == []
+    assert len(RowValidator(TABLE, columns, [], {"code": 5}).rejections(bad)) == 2
+    # an enum's domain is checked whatever the lengths
+    assert len(RowValidator(TABLE, ["kind"], [], {"kind": 1}).rejections([["z"]])) == 1
