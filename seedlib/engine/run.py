@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -493,7 +494,11 @@ class _Seeding(_References, _Filters, _Sources):
     def deferred_indexes(self, table: Table, rows: int) -> list[tuple[Any, ...]]:
         """The secondary indexes to build after loading ``rows`` rows into ``table`` in one
         piece (PostgreSQL; see :func:`seedlib.load.postgresql.deferrable_indexes`)."""
-        if not self.settings.defer_indexes or self.conn.dialect.name != "postgresql":
+        dialect = self.conn.dialect
+        if not self.settings.defer_indexes or (dialect.name, dialect.driver) != (
+            "postgresql",
+            "psycopg",
+        ):
             return []
         return deferrable_indexes(self.conn, table, rows)
 
@@ -740,6 +745,11 @@ def seed_tables(
 GC_THRESHOLD = 50_000
 
 
+_GC_LOCK = threading.Lock()
+#: Runs seeding at the moment (in any thread), then the thresholds from before the first.
+_GC_USERS: list[int] = [0, 0, 0, 0]
+
+
 @contextlib.contextmanager
 def fewer_collections() -> Iterator[None]:
     """Run the cyclic garbage collector less often while batches are made.
@@ -749,12 +759,20 @@ def fewer_collections() -> Iterator[None]:
     Batches hold no reference cycles, so they are freed as soon as they are loaded either way;
     collection still runs, every ``GC_THRESHOLD`` allocations. The threshold is restored after.
     """
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], GC_THRESHOLD), *before[1:])
+    with _GC_LOCK:
+        _GC_USERS[0] += 1
+        if _GC_USERS[0] == 1:
+            _GC_USERS[1:] = gc.get_threshold()
+            # A threshold of 0 means the application switched collection off: leave it off.
+            if gc.isenabled() and 0 < _GC_USERS[1] < GC_THRESHOLD:
+                gc.set_threshold(GC_THRESHOLD, *_GC_USERS[2:])
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _GC_LOCK:
+            _GC_USERS[0] -= 1
+            if _GC_USERS[0] == 0:
+                gc.set_threshold(*_GC_USERS[1:])
 
 
 def verify_foreign_keys(conn: Connection, tables: Sequence[Table], revision: str) -> None:

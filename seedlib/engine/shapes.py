@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.schema import PrimaryKeyConstraint, UniqueConstraint
 
-from seedlib.exceptions import ConfigurationError
+from seedlib.exceptions import ConfigurationError, SeedError
 from seedlib.generate.infer import is_unique, unique_indexes
 
 if TYPE_CHECKING:
@@ -192,6 +192,8 @@ def rejected_by_database(exc: BaseException) -> bool:
     """Whether ``exc`` is the database refusing rows (a constraint, a value, a trigger), as
     opposed to a lost connection or a bug: only those are bisected."""
     original = getattr(exc, "orig", None) or exc
+    if isinstance(original, SeedError):  # seedlib's own DataError is not the database's
+        return False
     names = {cls.__name__ for cls in type(original).__mro__}
     if names & {"IntegrityError", "DataError", "RaiseException"}:
         return True

@@ -113,7 +113,8 @@ def _unique_text(generator: Generator, length: int | None) -> Generator:
             lambda ordinals, hs: [
                 tag(o, v) for o, v in zip(ordinals, inner.batch(ordinals, hs), strict=True)
             ],
-            longest=length,
+            # the suffix alone (" " and up to 20 digits) may be longer than a short column
+            longest=length if length is not None and length > 20 else None,
         )
     return lambda o, h, r: tag(o, generator(o, h, r))
 

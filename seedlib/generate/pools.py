@@ -32,6 +32,7 @@ _BUILDERS: dict[str, Callable[[Faker], str]] = {
 #: those and the installed Faker, and building one costs 2 to 60 ms (a Faker call per value), so
 #: runs after the first in a process (tests, a service seeding per tenant) reuse them.
 _BUILT: dict[tuple[int, str, str], tuple[str, ...]] = {}
+BUILT_KEPT = 256
 
 
 def _built(seed: int, locale: str, kind: str) -> tuple[str, ...] | None:
@@ -60,6 +61,8 @@ class Pools:
                 fake = self._faker
                 fake.seed_instance(stable_hash(self.seed, "pool", kind))
                 pool = tuple(build(fake) for _ in range(POOL_SIZE))
+                if len(_BUILT) >= BUILT_KEPT:  # a service seeding with many seeds
+                    _BUILT.clear()
                 _BUILT[self.seed, self.locale, kind] = pool
             self._pools[kind] = pool
         return pool

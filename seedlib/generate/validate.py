@@ -91,7 +91,7 @@ def _within(values: Sequence[Any], low: Any, high: Any) -> bool:
     """Whether every value is strictly between ``low`` and ``high``, decided in C when the
     values compare with each other (no NULL, no text, no float that could be NaN); False means
     "look row by row"."""
-    if not values or type(values[0]) is float:
+    if not values or float in set(map(type, values)):
         return not values
     try:
         return bool(low < min(values) and max(values) < high)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from seedlib.exceptions import DataError
 from seedlib.load.generic import bind_processors, driver_rows
@@ -55,8 +56,9 @@ def copy_writer(
 DEFER_INDEXES_ROWS = 100_000
 
 # Secondary indexes that can be dropped and made again exactly from their definition: not the
-# primary key, none a foreign key or replica identity relies on, no comment, no clustering,
-# default tablespace; constraint-backed only for UNIQUE constraints named like their index.
+# primary key, none a foreign key, replica identity, extension or other object relies on, no
+# comment, no clustering, no statistics target, default tablespace; constraint-backed only for
+# UNIQUE constraints named like their index. Only on tables the current role owns.
 _SECONDARY_INDEXES = """
 SELECT CAST(CAST(i.indexrelid AS regclass) AS text), pg_get_indexdef(i.indexrelid),
        con.conname, pg_get_constraintdef(con.oid)
@@ -74,7 +76,25 @@ WHERE i.indrelid = CAST(:table AS regclass)
        AND obj_description(con.oid, 'pg_constraint') IS NULL))
   AND NOT EXISTS (
       SELECT 1 FROM pg_constraint AS fk WHERE fk.contype = 'f' AND fk.conindid = i.indexrelid)
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_depend AS d
+      WHERE (d.refclassid = 'pg_class'::regclass AND d.refobjid = i.indexrelid)
+         OR (d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid AND d.deptype = 'e'))
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_attribute AS a
+      WHERE a.attrelid = i.indexrelid AND a.attstattarget IS NOT NULL AND a.attstattarget <> -1)
+  AND pg_has_role(tc.relowner, 'USAGE')
 ORDER BY 1
+"""
+
+# Tables whose indexes stay: deferred triggers (deferrable foreign keys) leave events pending
+# after the COPY, and PostgreSQL refuses CREATE INDEX and ALTER TABLE on such a table until
+# commit; a unique index over an expression or a part of the rows holds values seedlib cannot
+# know, so building it after the load would likely fail and make the whole load run twice.
+_KEEP_INDEXES = """
+SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = CAST(:table AS regclass) AND tgdeferrable)
+    OR EXISTS (SELECT 1 FROM pg_index WHERE indrelid = CAST(:table AS regclass) AND indisunique
+               AND (indexprs IS NOT NULL OR indpred IS NOT NULL))
 """
 
 
@@ -86,13 +106,22 @@ def deferrable_indexes(conn: Connection, table: Table, rows: int) -> list[tuple[
         return []
     target = conn.dialect.identifier_preparer.format_table(table)
     found = [tuple(r) for r in conn.execute(text(_SECONDARY_INDEXES), {"table": target})]
-    if not found:
+    if not found or conn.execute(text(_KEEP_INDEXES), {"table": target}).scalar_one():
         return []
     present = conn.execute(
         text(f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT :n) AS present"),
         {"n": rows + 1},
     ).scalar_one()
-    return found if present <= rows else []
+    if present > rows:
+        return []
+    # Dropping an index locks the table against every other session until commit: only when
+    # no one is using it now, never by waiting behind (and then in front of) their queries.
+    try:
+        with conn.begin_nested():
+            conn.execute(text(f"LOCK TABLE {target} IN ACCESS EXCLUSIVE MODE NOWAIT"))
+    except OperationalError:  # lock not available
+        return []
+    return found
 
 
 @contextlib.contextmanager
@@ -115,18 +144,21 @@ def indexes_built_after(
         return
     preparer = conn.dialect.identifier_preparer
     target = preparer.format_table(table)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    # Definitions are sent as they are (no bind-parameter parsing: they may hold ':' or '%').
     for index, _definition, constraint, _clause in indexes:
         if constraint is None:
-            conn.execute(text(f"DROP INDEX {index}"))
+            raw.execute(f"DROP INDEX {index}")
         else:
-            conn.execute(text(f"ALTER TABLE {target} DROP CONSTRAINT {preparer.quote(constraint)}"))
+            raw.execute(f"ALTER TABLE {target} DROP CONSTRAINT {preparer.quote(constraint)}")
     yield
     for _index, definition, constraint, clause in indexes:
         if constraint is None:
-            conn.execute(text(definition))
+            raw.execute(definition)
         else:
-            conn.execute(
-                text(f"ALTER TABLE {target} ADD CONSTRAINT {preparer.quote(constraint)} {clause}")
+            raw.execute(
+                f"ALTER TABLE {target} ADD CONSTRAINT {preparer.quote(constraint)} {clause}"
             )
     rebuilt = [tuple(r) for r in conn.execute(text(_SECONDARY_INDEXES), {"table": target})]
     if rebuilt != list(indexes):

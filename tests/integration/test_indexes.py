@@ -106,10 +106,12 @@ def test_same_rows_and_hash_with_and_without_building_indexes_after(
     second_postgres_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A unique index seedlib cannot read (an expression) makes most generated rows duplicates:
-    building it after the load fails, the load is rolled back and redone with the index in
-    place, rows refused one by one; the outcome is that of loading with the index there."""
+    """A unique index seedlib cannot read (an expression) makes most generated rows duplicates.
+    Such a table keeps its indexes (below); were they built after the load anyway, building
+    would fail, the load would be rolled back and redone with the index in place, rows refused
+    one by one: the outcome is that of loading with the index there."""
     monkeypatch.setattr("seedlib.load.postgresql.DEFER_INDEXES_ROWS", 100)
+    monkeypatch.setattr("seedlib.load.postgresql._KEEP_INDEXES", "SELECT false")
     first_letter = "CREATE UNIQUE INDEX ix_people_initial ON people (left(name, 1))"
     outcomes = []
     for url, defer in ((postgres_url, "1"), (second_postgres_url, "0")):
@@ -131,3 +133,45 @@ def test_same_rows_and_hash_with_and_without_building_indexes_after(
     }
     assert rows_deferred == rows_kept
     assert names_deferred == names_kept
+
+
+KEEPING = {
+    "deferrable foreign key": [
+        "CREATE TABLE teams (id serial PRIMARY KEY)",
+        "ALTER TABLE people ADD COLUMN team_id integer REFERENCES teams (id)"
+        " DEFERRABLE INITIALLY DEFERRED",
+    ],
+    "unique index over an expression": [
+        "CREATE UNIQUE INDEX ix_people_lower_email ON people (lower(email))"
+    ],
+    "partial unique index": ["CREATE UNIQUE INDEX ix_people_some ON people (city) WHERE id < 0"],
+    "table in use by another session": [],
+}
+
+
+@pytest.mark.parametrize("case", list(KEEPING))
+def test_indexes_stay_when_rebuilding_them_is_unsafe(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """Deferred triggers (PostgreSQL refuses index DDL while their events are pending), unique
+    indexes whose values seedlib cannot know, and a table another session is reading: the
+    indexes are maintained during the load instead, and the load succeeds."""
+    monkeypatch.setattr("seedlib.load.postgresql.DEFER_INDEXES_ROWS", 100)
+    _create(postgres_url, *KEEPING[case])
+    before = _indexes(postgres_url)
+    reader = engine_for(postgres_url)
+    try:
+        with reader.connect() as other:
+            if case == "table in use by another session":
+                other.execute(text("SELECT count(*) FROM people"))  # holds ACCESS SHARE
+            counts = {"people": ROWS, "badges": 5} | (
+                {"teams": 3} if "teams" in str(KEEPING[case]) else {}
+            )
+            result = seedlib.seed(postgres_url, tables=counts, label="keep", lock_timeout=5)
+            other.rollback()
+    finally:
+        reader.dispose()
+    assert _indexes(postgres_url) == before  # the same indexes, not rebuilt (same OIDs)
+    people = next(t for t in result.tables if t["table"] == "people")
+    assert people["rows"] + people["skipped"] == ROWS
+    assert people["rows"] > 0
