@@ -347,7 +347,18 @@ class _Seeding(_References, _Filters, _Sources):
             if shape.integer:
                 # Integer keys as ranges: constant memory however many rows a segment has.
                 ranges = totals[2]
-                for first, last in ledger.to_ranges(r[0] for r in rows):
+                found: Iterable[tuple[int, int]]
+                if (
+                    shape.reserved
+                    and rows
+                    and isinstance(ords, range)
+                    and isinstance(keys, range)
+                    and keys.step == 1
+                ):  # every row of the batch, keys reserved in one run: one range
+                    found = [(keys[ords.start], keys[ords.stop - 1])]
+                else:
+                    found = ledger.to_ranges(r[0] for r in rows)
+                for first, last in found:
                     if ranges and ranges[-1][1] + 1 == first:
                         ranges[-1] = (ranges[-1][0], last)
                     else:
