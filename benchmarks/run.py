@@ -443,6 +443,11 @@ def main() -> None:
             flush=True,
         )
 
+    def compare_same_rows(name: str, url: str, how: str, ours: float) -> None:
+        same = seeded_rows(url, n)
+        base = best(args.repeat, lambda: raw_load(url, same, how))
+        compare(f"{name} of the same rows pre-built", ours, n, base, n, "-")
+
     def ours_best(url: str) -> float:
         return best(args.repeat, lambda: seedlib_run(url, n)[0])
 
@@ -458,16 +463,7 @@ def main() -> None:
             copy_s = best(args.repeat, lambda: raw_load(url, data, "copy"))
             ours = ours_best(url)
             compare("PostgreSQL: seedlib vs COPY of pre-built rows", ours, n, copy_s, n, ">= 0.75")
-            same = seeded_rows(url, n)
-            compare(
-                "PostgreSQL: seedlib vs COPY of the same rows pre-built",
-                ours,
-                n,
-                best(args.repeat, lambda: raw_load(url, same, "copy")),
-                n,
-                "-",
-            )
-            del same
+            compare_same_rows("PostgreSQL: seedlib vs COPY", url, "copy", ours)
             if "workers" not in skip:
                 par = best(args.repeat, lambda: seedlib_run(url, n, args.workers)[0])
                 compare(
@@ -563,16 +559,7 @@ def main() -> None:
                 n,
                 ">= 0.75",
             )
-            same = seeded_rows(url, n)
-            compare(
-                "SQLite: seedlib vs raw executemany of the same rows pre-built",
-                ours,
-                n,
-                best(args.repeat, lambda: raw_load(url, same, "executemany")),
-                n,
-                "-",
-            )
-            del same
+            compare_same_rows("SQLite: seedlib vs raw executemany", url, "executemany", ours)
     write(results)
 
 
