@@ -72,3 +72,19 @@ def test_every_value_and_its_place_count() -> None:
     assert block_hashes([0, 1], _columns(base)) != block_hashes(
         [HASH_BLOCK - 1, HASH_BLOCK], _columns(base)
     )
+
+
+def test_only_the_database_refusing_rows_is_bisected() -> None:
+    """Rows are bisected when the database refuses them, never for seedlib's own errors (a
+    failed worker process, rebuilt indexes that differ), even those named ``DataError``."""
+    import psycopg.errors
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from seedlib.engine.shapes import rejected_by_database
+    from seedlib.exceptions import DataError
+
+    refused = psycopg.errors.UniqueViolation("duplicate key value")
+    assert rejected_by_database(IntegrityError("COPY", {}, refused))
+    assert rejected_by_database(psycopg.errors.CheckViolation("check"))
+    assert not rejected_by_database(DataError("a row generator process failed"))
+    assert not rejected_by_database(OperationalError("COPY", {}, Exception("server closed")))
