@@ -68,8 +68,9 @@ class Settings:
     strict: bool = False
     chunk_rows: int = DEFAULT_CHUNK_ROWS
     audit_file: str | None = None
-    #: Processes generating rows (PostgreSQL; see :mod:`seedlib.load.parallel`).
-    workers: int = 1
+    #: Processes generating rows (PostgreSQL; see :mod:`seedlib.load.parallel`); ``None``
+    #: chooses per table segment (:func:`seedlib.load.parallel.workers_for`).
+    workers: int | None = None
     #: Build secondary indexes after a bulk load instead of during it (PostgreSQL; see
     #: :func:`seedlib.load.postgresql.indexes_built_after`).
     defer_indexes: bool = True
@@ -160,9 +161,11 @@ def resolve_settings(
     )
     if chunk < 1:
         raise ConfigurationError("the chunk size (SEEDLIB_CHUNK_ROWS) must be at least 1 row")
-    processes = workers if workers is not None else _int_var(environ, "SEEDLIB_WORKERS", 1)
-    if processes < 1:
-        raise ConfigurationError("--workers (SEEDLIB_WORKERS) must be at least 1")
+    processes = workers
+    if processes is None and environ.get("SEEDLIB_WORKERS", "").strip().lower() not in ("", "auto"):
+        processes = _int_var(environ, "SEEDLIB_WORKERS", 1)
+    if processes is not None and processes < 1:
+        raise ConfigurationError("--workers (SEEDLIB_WORKERS) must be at least 1, or 'auto'")
     if defer_indexes is None:
         flag = environ.get("SEEDLIB_DEFER_INDEXES", "1").strip().lower()
         if flag not in ("0", "1", "true", "false", "yes", "no", ""):

@@ -42,7 +42,7 @@ from seedlib.generate.values import (
 )
 from seedlib.load import open_writer, reserve_keys
 from seedlib.load.generic import bind_processors, driver_rows
-from seedlib.load.parallel import copy_batches
+from seedlib.load.parallel import copy_batches, workers_for
 from seedlib.load.postgresql import deferrable_indexes, indexes_built_after
 from seedlib.log import get_logger
 from seedlib.plan import feasibility
@@ -378,18 +378,17 @@ class _Seeding(_References, _Filters, _Sources):
 
         # Forked processes may make the batches when a batch needs nothing but its ordinals:
         # no look-ups in the database, no values remembered across batches.
-        forked = (
-            self.settings.workers > 1
-            and self.conn.dialect.name == "postgresql"
+        forkable = (
+            self.conn.dialect.name == "postgresql"
             and self.conn.dialect.driver == "psycopg"
             and not (had_rows or reads_parents or uniques or self_refs)
             and name not in self.sources
         )
-        processors = bind_processors(self.conn, table, columns) if forked else []
+        processors = bind_processors(self.conn, table, columns) if forkable else []
 
-        def write_forked(seg_start: int, seg_end: int) -> list[Any]:
-            """The segment's batches made by ``settings.workers`` forked processes and copied
-            here in order (see :mod:`seedlib.load.parallel`): the same rows and totals."""
+        def write_forked(seg_start: int, seg_end: int, workers: int) -> list[Any]:
+            """The segment's batches made by ``workers`` forked processes and copied here in
+            order (see :mod:`seedlib.load.parallel`): the same rows and totals."""
 
             def make(ordinals: range) -> tuple[Sequence[Sequence[Any]], Any]:
                 # Runs in a child: its skipped/reasons/omitted are its own copies.
@@ -407,12 +406,8 @@ class _Seeding(_References, _Filters, _Sources):
                 for first in range(seg_start, seg_end, batch_rows)
             ]
             merged: list[Any] = [0, 0, []]
-            log.debug(
-                "segment_forked", table=name, batches=len(tasks), workers=self.settings.workers
-            )
-            made = copy_batches(
-                self.conn, table, columns, tasks, make, workers=self.settings.workers
-            )
+            log.debug("segment_forked", table=name, batches=len(tasks), workers=workers)
+            made = copy_batches(self.conn, table, columns, tasks, make, workers=workers)
             for (count, digest, keys), gone, why, omitted in made:
                 merged[0] += count
                 merged[1] += digest
@@ -436,12 +431,13 @@ class _Seeding(_References, _Filters, _Sources):
                 source = iter(list(source))
             for unique in uniques:
                 unique.journal.clear()
+            workers = workers_for(self.settings.workers, seg_end - seg_start) if forkable else 0
             reasons_before = Counter(reasons)
             omitted_before = omitted_rows[0]
             try:
                 with self.conn.begin_nested(), indexes_built_after(self.conn, table, indexes):
-                    if forked:
-                        count, digest, new_keys = write_forked(seg_start, seg_end)
+                    if workers:
+                        count, digest, new_keys = write_forked(seg_start, seg_end, workers)
                     else:
                         count, digest, new_keys = write_segment(source)
             except Exception as exc:

@@ -20,6 +20,8 @@ import os
 import pickle
 import signal
 import struct
+import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -39,9 +41,32 @@ _FRAME = struct.Struct("<QQB")  # COPY bytes, pickled summary, 1 if the child fa
 _OK, _FAILED = 0, 1
 
 
+#: Without ``--workers``, segments of at least this many rows are made by forked processes.
+AUTO_ROWS = 50_000
+
+
 def default_workers() -> int:
     """Generator processes to use: one per CPU, at most four."""
     return max(1, min(4, (os.cpu_count() or 1)))
+
+
+def workers_for(workers: int | None, rows: int) -> int:
+    """Forked generator processes for a segment of ``rows`` rows; 0 makes them in this process.
+
+    An explicit ``workers`` is obeyed (1 means this process). Without one (``None``), segments
+    of at least :data:`AUTO_ROWS` rows get one process per CPU, at most four, where forking is
+    safe: on Linux, with more than one CPU, and while this process runs no other thread (a fork
+    copies only the calling thread, so a lock another thread holds would stay locked forever in
+    the child). Below that size the fork costs more than the overlap gains.
+    """
+    if workers is not None:
+        return workers if workers > 1 else 0
+    safe = (
+        sys.platform.startswith("linux")
+        and (os.cpu_count() or 1) > 1
+        and threading.active_count() == 1
+    )
+    return default_workers() if safe and rows >= AUTO_ROWS else 0
 
 
 def _make_and_send(

@@ -5,6 +5,7 @@ hash of a one-process run; rows the database refuses still fall back to bisectio
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ from seedlib import TableSpec, values
 from seedlib.config import resolve_settings
 from seedlib.db import engine_for
 from seedlib.engine import run, seed_tables
+from seedlib.load import parallel
 from seedlib.load.parallel import copy_batches
 from seedlib.track import ledger
 from tests.conftest import ROOT, _postgres_database, run_process
@@ -81,7 +83,7 @@ def two_databases(postgres_server: str) -> Iterator[tuple[str, str]]:
         yield one, two
 
 
-def seed(url: str, workers: int, trigger: bool = False) -> dict[str, Any]:
+def seed(url: str, workers: int | None, trigger: bool = False) -> dict[str, Any]:
     metadata = schema()
     engine = engine_for(url)
     try:
@@ -155,6 +157,18 @@ def test_workers_load_exactly_the_rows_of_one_process(
         "amount: fails CHECK amount_not_negative": entries["skipped"]
     }
     assert len(one["tables"]["entries"]) == entries["rows"] > ROWS // 2
+
+
+def test_without_workers_large_tables_are_made_by_forked_processes(
+    two_databases: tuple[str, str], forked: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "AUTO_ROWS", 2_000)  # accounts (1,200 rows) stay in process
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    one = seed(two_databases[0], 1)
+    assert forked == []
+    automatic = seed(two_databases[1], None)
+    assert forked == [ROWS // BATCH]  # entries only
+    assert automatic == one
 
 
 def test_rows_the_database_refuses_fall_back_to_bisection(

@@ -169,6 +169,20 @@ def test_chunk_rows_precedence_and_validation() -> None:
         resolve_settings(environ={**environ, "SEEDLIB_CHUNK_ROWS": "many"})
 
 
+def test_workers_default_to_automatic_and_take_a_number_or_auto() -> None:
+    environ = {"DATABASE_URL": "sqlite:///x.db"}
+    assert resolve_settings(environ=environ).workers is None
+    for automatic in ("auto", "AUTO", " ", ""):
+        assert resolve_settings(environ={**environ, "SEEDLIB_WORKERS": automatic}).workers is None
+    assert resolve_settings(environ={**environ, "SEEDLIB_WORKERS": "3"}).workers == 3
+    assert resolve_settings(workers=1, environ={**environ, "SEEDLIB_WORKERS": "3"}).workers == 1
+    for wrong in ("0", "-2", "many"):
+        with pytest.raises(ConfigurationError, match="SEEDLIB_WORKERS"):
+            resolve_settings(environ={**environ, "SEEDLIB_WORKERS": wrong})
+    with pytest.raises(ConfigurationError, match="--workers"):
+        resolve_settings(workers=0, environ=environ)
+
+
 # --- URLs -------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +13,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
 
 from seedlib.db import engine_for
 from seedlib.exceptions import DataError
-from seedlib.load.parallel import copy_batches
+from seedlib.load.parallel import AUTO_ROWS, copy_batches, workers_for
 
 
 @pytest.fixture
@@ -65,3 +68,30 @@ def test_a_failing_generator_fails_the_load_and_leaves_nothing(pg: tuple[Engine,
         copy_batches(conn, table, ["id", "label", "seq"], tasks[:1], make, workers=2)
     with engine.connect() as conn:
         assert len(conn.execute(select(table)).all()) == 100
+
+
+def test_workers_for_obeys_an_explicit_number() -> None:
+    assert workers_for(1, 10_000_000) == 0  # one process: the seeding process itself
+    assert workers_for(3, 10) == 3
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="automatic forking is Linux-only")
+def test_workers_for_forks_large_segments_when_it_is_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert workers_for(None, AUTO_ROWS) == 2
+    assert workers_for(None, AUTO_ROWS - 1) == 0  # too small to gain from the fork
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert workers_for(None, AUTO_ROWS) == 4
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert workers_for(None, AUTO_ROWS) == 0  # nothing to overlap with
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:  # a fork copies only this thread: locks the other one holds would stay held
+        assert workers_for(None, AUTO_ROWS) == 0
+        assert workers_for(2, AUTO_ROWS) == 2  # asked for explicitly: the caller's decision
+    finally:
+        release.set()
+        other.join()
+    assert workers_for(None, AUTO_ROWS) == 2
