@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import sys
+from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.schema import PrimaryKeyConstraint, UniqueConstraint
@@ -65,8 +68,9 @@ def block_hashes(ordinals: Sequence[int], columns: Sequence[Sequence[Any]]) -> i
     ``ordinals`` ascend; ``columns`` hold the rows' values, one sequence per column. A table's
     content hash is the sum over its blocks, so it does not depend on how the rows were
     batched, chunked, resumed or made by workers. A block's digest reads its values column by
-    column: a column of text joined (one C call, 4× cheaper than ``repr``), any other by the
-    ``repr`` of each value; each column's part is prefixed with its length, so no two
+    column: a column of text joined (one C call, 4× cheaper than ``repr``), a column of integers
+    as 64-bit numbers, decimals as their text, a column of NULLs as its length, any other by
+    the ``repr`` of each value; each column's part is prefixed with its length, so no two
     different blocks read the same.
     """
     total = 0
@@ -86,7 +90,8 @@ def block_hashes(ordinals: Sequence[int], columns: Sequence[Sequence[Any]]) -> i
 
 
 def _readable(values: Sequence[Any]) -> bytes:
-    if type(values[0]) is str:
+    first = type(values[0])
+    if first is str:
         try:
             text = _SEPARATOR.join(values)
         except TypeError:  # not all text
@@ -94,6 +99,20 @@ def _readable(values: Sequence[Any]) -> bytes:
         else:
             if text.count(_SEPARATOR) == len(values) - 1:  # no value holds the separator
                 return b"s" + text.encode("utf-8", "surrogatepass")
+    elif first is int:
+        try:  # 64-bit integers in one C call, little-endian on every machine
+            numbers = array("q", values)
+        except (TypeError, OverflowError):  # not all integers, or one too large
+            pass
+        else:
+            if sys.byteorder == "big":  # pragma: no cover - no such machine in CI
+                numbers.byteswap()
+            return b"q" + numbers.tobytes()
+    elif first is Decimal:
+        text = ",".join(map(str, values))  # a None reads "None", never a number
+        return b"d" + text.encode("ascii", "backslashreplace")
+    elif values[0] is None and values.count(None) == len(values):
+        return b"n" + len(values).to_bytes(4, "big")
     return b"r" + ",".join(map(repr, values)).encode("utf-8", "surrogatepass")
 
 

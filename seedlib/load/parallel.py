@@ -174,6 +174,7 @@ def _children(
     try:
         for index in range(workers):
             read_fd, write_fd = os.pipe()
+            _widen(write_fd)
             pid = os.fork()
             if pid == 0:  # pragma: no cover - runs in the child, which leaves with os._exit
                 os.close(read_fd)
@@ -195,6 +196,18 @@ def _children(
         failed = [pid for pid in pids if os.waitpid(pid, 0)[1] != 0]
         if failed and not _unwinding():
             raise DataError(f"{len(failed)} row generator process(es) failed")
+
+
+def _widen(fd: int) -> None:
+    """Let the pipe hold a whole batch (Linux: up to 1 MiB for any user), so a worker starts
+    its next batch at once instead of waiting for the loader to read the last one."""
+    with contextlib.suppress(ImportError, AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+
+
+_PIPE_BYTES = 1 << 20
 
 
 def _unwinding() -> bool:

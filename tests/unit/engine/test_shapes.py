@@ -60,13 +60,19 @@ def test_every_value_and_its_place_count() -> None:
         [("a\x1fb", 1, Decimal("1.50"), dt.date(2026, 1, 1), None), ("", *base[1][1:])],
         [("ab", 1, Decimal("1.50"), dt.date(2026, 1, 1), None), ("", *base[1][1:])],
         [base[1], base[0]],  # order within a block
+        [("a", True, *base[0][2:]), ("b", 2, *base[1][2:])],  # a boolean is not an integer
+        [("a", 2**70, *base[0][2:]), base[1]],  # beyond 64 bits
+        [("a", 1, *base[0][2:4], False), ("b", 2, *base[1][2:4], None)],  # NULLs
     ]
     for rows in variants:
         seen.add(block_hashes(ordinals, _columns(rows)))
     # separators inside values do not make two different blocks read the same
     seen.add(block_hashes(ordinals, _columns([("a", 1), ("b\x1f", 2)])))
     seen.add(block_hashes(ordinals, _columns([("a\x1f", 1), ("b", 2)])))
-    assert len(seen) == len(variants) + 3
+    # a column of NULLs reads its length, which tells blocks of different sizes apart
+    seen.add(block_hashes([0], [[None]]))
+    seen.add(block_hashes([0, 1], [[None, None]]))
+    assert len(seen) == len(variants) + 5
     # a row's block is set by its ordinal: the same rows at other ordinals hash differently
     # only when they fall into other blocks together
     assert block_hashes([0, 1], _columns(base)) != block_hashes(
