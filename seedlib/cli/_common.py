@@ -90,8 +90,8 @@ WorkersOpt = Annotated[
     typer.Option(
         "--workers",
         min=1,
-        help="processes generating rows while the database loads them (PostgreSQL); 1 makes "
-        "them in the seeding process; the rows are the same for any number [default: "
+        help="processes generating rows while the database loads them (PostgreSQL, SQLite); "
+        "1 makes them in the seeding process; the rows are the same for any number [default: "
         "$SEEDLIB_WORKERS or auto: one per CPU, up to 4, for tables of 50,000 rows or more]",
     ),
 ]

@@ -42,7 +42,7 @@ from seedlib.generate.values import (
 )
 from seedlib.load import open_writer, reserve_keys
 from seedlib.load.generic import bind_processors, driver_rows
-from seedlib.load.parallel import copy_batches, workers_for
+from seedlib.load.parallel import FORKED_LOADERS, load_batches, workers_for
 from seedlib.load.postgresql import deferrable_indexes, indexes_built_after
 from seedlib.log import get_logger
 from seedlib.plan import feasibility
@@ -379,8 +379,7 @@ class _Seeding(_References, _Filters, _Sources):
         # Forked processes may make the batches when a batch needs nothing but its ordinals:
         # no look-ups in the database, no values remembered across batches.
         forkable = (
-            self.conn.dialect.name == "postgresql"
-            and self.conn.dialect.driver == "psycopg"
+            (self.conn.dialect.name, self.conn.dialect.driver) in FORKED_LOADERS
             and not (had_rows or reads_parents or uniques or self_refs)
             and name not in self.sources
         )
@@ -407,7 +406,7 @@ class _Seeding(_References, _Filters, _Sources):
             ]
             merged: list[Any] = [0, 0, []]
             log.debug("segment_forked", table=name, batches=len(tasks), workers=workers)
-            made = copy_batches(self.conn, table, columns, tasks, make, workers=workers)
+            made = load_batches(self.conn, table, columns, tasks, make, workers=workers)
             for (count, digest, keys), gone, why, omitted in made:
                 merged[0] += count
                 merged[1] += digest

@@ -1,11 +1,17 @@
-"""PostgreSQL COPY fed by forked generator processes, so generation overlaps with loading.
+"""Loading fed by forked generator processes, so generation overlaps with loading.
 
-Seeding PostgreSQL is bound by Python: generating a row costs several times what the server
-spends inserting it. Rows are a pure function of their ordinal, so batches can be made in any
-process, in any order. Here ``workers`` forked children each make every ``workers``-th batch,
-format it as COPY text and send the bytes through a pipe; the parent only copies the bytes into
-the COPY that is open on the caller's connection, in batch order, so the table receives exactly
-the rows a single process would have written, in the same order.
+Seeding is bound by Python: generating a row costs several times what the database spends
+inserting it. Rows are a pure function of their ordinal, so batches can be made in any process,
+in any order. Here ``workers`` forked children each make every ``workers``-th batch, encode it
+and send the bytes through a pipe; the parent only hands them to the database, in batch order,
+on the caller's connection and transaction, so the table receives exactly the rows a single
+process would have written, in the same order:
+
+- PostgreSQL: the children format COPY text with psycopg's own formatter; the parent copies the
+  bytes into the COPY that is open on the caller's connection.
+- SQLite: the children send the driver's rows pickled; the parent passes them to the sqlite3
+  cursor's ``executemany`` (SQLite runs inside the seeding process, so only the parent can
+  write).
 
 The children are forks of the caller: they inherit the generators, pools and keys without any
 pickling, and never touch the database connection (they leave with ``os._exit``, so the
@@ -41,6 +47,8 @@ _FRAME = struct.Struct("<QQB")  # COPY bytes, pickled summary, 1 if the child fa
 _OK, _FAILED = 0, 1
 
 
+#: (dialect, driver) pairs :func:`load_batches` loads.
+FORKED_LOADERS = frozenset({("postgresql", "psycopg"), ("sqlite", "pysqlite")})
 #: Without ``--workers``, segments of at least this many rows are made by forked processes.
 AUTO_ROWS = 50_000
 
@@ -74,14 +82,12 @@ def _make_and_send(
     workers: int,
     tasks: Sequence[Any],
     make: Callable[[Any], Made],
-    formatter: Any,
+    encode: Callable[[Sequence[Sequence[Any]]], bytes],
     out: IO[bytes],
 ) -> None:
     for position in range(index, len(tasks), workers):
         rows, summary = make(tasks[position])
-        chunks = [formatter.write_row(row) for row in rows]
-        chunks.append(formatter.end())
-        data = b"".join(bytes(chunk) for chunk in chunks if chunk)
+        data = encode(rows)
         meta = pickle.dumps(summary)
         out.write(_FRAME.pack(len(data), len(meta), _OK))
         out.write(data)
@@ -94,14 +100,14 @@ def _child(
     workers: int,
     tasks: Sequence[Any],
     make: Callable[[Any], Made],
-    formatter: Any,
+    encode: Callable[[Sequence[Sequence[Any]]], bytes],
     write_fd: int,
 ) -> None:
     code = 0
     try:
         with os.fdopen(write_fd, "wb", buffering=1 << 20) as out:
             try:
-                _make_and_send(index, workers, tasks, make, formatter, out)
+                _make_and_send(index, workers, tasks, make, encode, out)
             except BaseException:
                 code = 1
                 message = pickle.dumps(traceback.format_exc())
@@ -120,7 +126,7 @@ def _read_exactly(source: IO[bytes], size: int) -> bytes:
     return data
 
 
-def copy_batches(
+def load_batches(
     conn: Connection,
     table: Table,
     columns: Sequence[str],
@@ -129,30 +135,55 @@ def copy_batches(
     *,
     workers: int | None = None,
 ) -> list[Any]:
-    """COPY the rows ``make`` produces for each task into ``table``, generating in ``workers``
+    """Load the rows ``make`` produces for each task into ``table``, generating in ``workers``
     forked processes while the parent loads; return each task's summary, in task order.
 
     ``make(task)`` runs in a child process: it must not use ``conn`` (or any database
-    connection) and must return ``(rows, summary)`` with ``summary`` picklable. Rows land in
-    ``conn``'s open transaction, in task order.
+    connection) and must return ``(rows, summary)``: rows ready for the driver (bind processors
+    applied), ``summary`` picklable. Rows land in ``conn``'s open transaction, in task order.
 
     Raises:
         DataError: a child failed (its traceback is in the message) or died.
+        NotImplementedError: not PostgreSQL through psycopg, nor SQLite through sqlite3.
     """
-    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
-        raise NotImplementedError("copy_batches needs PostgreSQL through psycopg")
     workers = max(1, min(workers or default_workers(), len(tasks) or 1))
-    preparer = conn.dialect.identifier_preparer
-    names = ", ".join(preparer.quote(c) for c in columns)
+    dialect = conn.dialect
     raw = conn.connection.driver_connection
     assert raw is not None
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        preparer = dialect.identifier_preparer
+        names = ", ".join(preparer.quote(c) for c in columns)
+        statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            formatter = copy.formatter
+
+            def copy_text(rows: Sequence[Sequence[Any]]) -> bytes:
+                chunks = [formatter.write_row(row) for row in rows]
+                chunks.append(formatter.end())
+                return b"".join(bytes(chunk) for chunk in chunks if chunk)
+
+            return _relay(table, workers, tasks, make, copy_text, copy.write)
+    if dialect.name == "sqlite" and dialect.driver == "pysqlite":
+        from seedlib.load.sqlite import executemany_writer
+
+        with executemany_writer(conn, table, columns, converted=True) as write:
+            return _relay(
+                table, workers, tasks, make, pickle.dumps, lambda data: write(pickle.loads(data))
+            )
+    raise NotImplementedError("forked generators load PostgreSQL (psycopg) and SQLite only")
+
+
+def _relay(
+    table: Table,
+    workers: int,
+    tasks: Sequence[Any],
+    make: Callable[[Any], Made],
+    encode: Callable[[Sequence[Sequence[Any]]], bytes],
+    deliver: Callable[[bytes], object],
+) -> list[Any]:
+    """Fork the children, then deliver their batches in task order; their summaries."""
     summaries: list[Any] = []
-    statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(statement) as copy,
-        _children(workers, tasks, make, copy.formatter) as pipes,
-    ):
+    with _children(workers, tasks, make, encode) as pipes:
         for position in range(len(tasks)):
             source = pipes[position % workers]
             size, meta_size, status = _FRAME.unpack(_read_exactly(source, _FRAME.size))
@@ -160,14 +191,17 @@ def copy_batches(
             meta = pickle.loads(_read_exactly(source, meta_size))
             if status != _OK:
                 raise DataError(f"generating rows for {table.fullname} failed:\n{meta}")
-            copy.write(data)
+            deliver(data)
             summaries.append(meta)
     return summaries
 
 
 @contextlib.contextmanager
 def _children(
-    workers: int, tasks: Sequence[Any], make: Callable[[Any], Made], formatter: Any
+    workers: int,
+    tasks: Sequence[Any],
+    make: Callable[[Any], Made],
+    encode: Callable[[Sequence[Sequence[Any]]], bytes],
 ) -> Iterator[list[IO[bytes]]]:
     pids: list[int] = []
     pipes: list[IO[bytes]] = []
@@ -180,7 +214,7 @@ def _children(
                 os.close(read_fd)
                 for inherited in pipes:
                     inherited.close()
-                _child(index, workers, tasks, make, formatter, write_fd)
+                _child(index, workers, tasks, make, encode, write_fd)
             os.close(write_fd)
             pids.append(pid)
             pipes.append(os.fdopen(read_fd, "rb", buffering=1 << 20))

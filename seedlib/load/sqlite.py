@@ -33,11 +33,12 @@ CACHE_KIB = 32 * 1024
 
 @contextlib.contextmanager
 def executemany_writer(
-    conn: Connection, table: Table, columns: Sequence[str]
+    conn: Connection, table: Table, columns: Sequence[str], *, converted: bool = False
 ) -> Iterator[Callable[[Sequence[Sequence[Any]]], None]]:
-    """Insert rows with the sqlite3 cursor; bulk PRAGMAs for the block, restored afterwards."""
+    """Insert rows with the sqlite3 cursor; bulk PRAGMAs for the block, restored afterwards.
+    ``converted``: the rows have been through the bind processors already."""
     sql = raw_insert_sql(conn, table, columns, "?")
-    processors = bind_processors(conn, table, columns)
+    processors = [] if converted else bind_processors(conn, table, columns)
     raw = conn.connection.driver_connection
     assert raw is not None
     cursor = raw.cursor()
@@ -47,7 +48,7 @@ def executemany_writer(
 
         def write(rows: Sequence[Sequence[Any]]) -> None:
             if rows:
-                cursor.executemany(sql, driver_rows(rows, processors))
+                cursor.executemany(sql, driver_rows(rows, processors) if processors else rows)
 
         yield write
     finally:

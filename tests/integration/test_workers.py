@@ -1,6 +1,6 @@
-"""``--workers N`` on PostgreSQL: forked processes make the batches while the revision's own
-connection copies them in order, so every table gets exactly the rows, keys, skips and content
-hash of a one-process run; rows the database refuses still fall back to bisection."""
+"""``--workers N`` on PostgreSQL and SQLite: forked processes make the batches while the
+revision's own connection loads them in order, so every table gets exactly the rows, keys, skips
+and content hash of a one-process run; rows the database refuses still fall back to bisection."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from seedlib.config import resolve_settings
 from seedlib.db import engine_for
 from seedlib.engine import run, seed_tables
 from seedlib.load import parallel
-from seedlib.load.parallel import copy_batches
+from seedlib.load.parallel import load_batches
 from seedlib.track import ledger
 from tests.conftest import ROOT, _postgres_database, run_process
 
@@ -77,9 +77,13 @@ SPEC: dict[str, int | TableSpec] = {
 }
 
 
-@pytest.fixture
-def two_databases(postgres_server: str) -> Iterator[tuple[str, str]]:
-    with _postgres_database(postgres_server) as one, _postgres_database(postgres_server) as two:
+@pytest.fixture(params=["postgresql", "sqlite"])
+def two_databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'one.sqlite3'}", f"sqlite:///{tmp_path / 'two.sqlite3'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    with _postgres_database(server) as one, _postgres_database(server) as two:
         yield one, two
 
 
@@ -90,7 +94,15 @@ def seed(url: str, workers: int | None, trigger: bool = False) -> dict[str, Any]
         with engine.begin() as conn:
             metadata.create_all(conn)
             ledger.ensure_bookkeeping(conn)
-            if trigger:
+            if trigger and conn.dialect.name == "sqlite":
+                conn.execute(
+                    text(
+                        "CREATE TRIGGER no_nines BEFORE INSERT ON entries FOR EACH ROW "
+                        "WHEN NEW.id % 900 = 0 BEGIN "
+                        "SELECT RAISE(ABORT, 'no nines: 900'); END"
+                    )
+                )
+            elif trigger:
                 conn.execute(
                     text(
                         "CREATE FUNCTION no_nines() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -129,14 +141,14 @@ def seed(url: str, workers: int | None, trigger: bool = False) -> dict[str, Any]
 
 @pytest.fixture
 def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Batches each forked segment had (the engine's use of copy_batches, counted)."""
+    """Batches each forked segment had (the engine's use of load_batches, counted)."""
     calls: list[int] = []
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         calls.append(len(args[3]))
-        return copy_batches(*args, **kwargs)
+        return load_batches(*args, **kwargs)
 
-    monkeypatch.setattr(run, "copy_batches", counting)
+    monkeypatch.setattr(run, "load_batches", counting)
     return calls
 
 

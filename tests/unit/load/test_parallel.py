@@ -6,6 +6,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,12 +14,17 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
 
 from seedlib.db import engine_for
 from seedlib.exceptions import DataError
-from seedlib.load.parallel import AUTO_ROWS, copy_batches, workers_for
+from seedlib.load.parallel import AUTO_ROWS, load_batches, workers_for
 
 
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[tuple[Engine, Table]]:
-    engine = engine_for(postgres_url)
+@pytest.fixture(params=["postgresql", "sqlite"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, Table]]:
+    """The table, on each database forked generators load."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'forked.sqlite3'}"
+    engine = engine_for(url)
     metadata = MetaData()
     table = Table(
         "t",
@@ -38,13 +44,14 @@ def make(batch: range) -> tuple[list[tuple[Any, ...]], int]:
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_rows_arrive_in_task_order_whatever_the_workers(
-    pg: tuple[Engine, Table], workers: int
+    db: tuple[Engine, Table], workers: int
 ) -> None:
-    engine, table = pg
+    engine, table = db
     tasks = [range(start, min(start + 70, 1000)) for start in range(1, 1000, 70)]
     with engine.begin() as conn:
-        summaries = copy_batches(conn, table, ["id", "label", "seq"], tasks, make, workers=workers)
-        physical = [r.id for r in conn.exec_driver_sql("SELECT id FROM t ORDER BY ctid")]
+        summaries = load_batches(conn, table, ["id", "label", "seq"], tasks, make, workers=workers)
+        order = "ctid" if conn.dialect.name == "postgresql" else "rowid"
+        physical = [r.id for r in conn.exec_driver_sql(f"SELECT id FROM t ORDER BY {order}")]
     assert summaries == [len(t) for t in tasks]
     assert physical == list(range(1, 1000))
     with engine.connect() as conn:
@@ -52,8 +59,8 @@ def test_rows_arrive_in_task_order_whatever_the_workers(
     assert stored == [row for task in tasks for row in make(task)[0]]
 
 
-def test_a_failing_generator_fails_the_load_and_leaves_nothing(pg: tuple[Engine, Table]) -> None:
-    engine, table = pg
+def test_a_failing_generator_fails_the_load_and_leaves_nothing(db: tuple[Engine, Table]) -> None:
+    engine, table = db
 
     def broken(batch: range) -> tuple[list[tuple[Any, ...]], int]:
         if batch.start > 200:
@@ -62,10 +69,10 @@ def test_a_failing_generator_fails_the_load_and_leaves_nothing(pg: tuple[Engine,
 
     tasks = [range(start, start + 100) for start in range(1, 500, 100)]
     with pytest.raises(DataError, match="no value for this row"), engine.begin() as conn:
-        copy_batches(conn, table, ["id", "label", "seq"], tasks, broken, workers=2)
+        load_batches(conn, table, ["id", "label", "seq"], tasks, broken, workers=2)
     with engine.begin() as conn:  # a new connection works; nothing landed
         assert conn.execute(select(table)).all() == []
-        copy_batches(conn, table, ["id", "label", "seq"], tasks[:1], make, workers=2)
+        load_batches(conn, table, ["id", "label", "seq"], tasks[:1], make, workers=2)
     with engine.connect() as conn:
         assert len(conn.execute(select(table)).all()) == 100
 
