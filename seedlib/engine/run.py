@@ -240,6 +240,7 @@ class _Seeding(_References, _Filters, _Sources):
             columns,
             self.checks(table),
             {c: g.longest for c, g in gens if isinstance(g, Columnar) and g.longest is not None},
+            self.numbers_within(shape, gens, keys),
         )
         reasons: Counter[str] = Counter()
         uniques = [
@@ -507,6 +508,17 @@ class _Seeding(_References, _Filters, _Sources):
         ):
             return []
         return deferrable_indexes(self.conn, table, rows)
+
+    @staticmethod
+    def numbers_within(
+        shape: KeyShape, gens: Sequence[tuple[str, Any]], keys: Sequence[Any]
+    ) -> dict[str, tuple[Any, Any]]:
+        """Columns whose values are numbers in a known range by construction: what generators
+        promise, and an integer key reserved as one run of numbers."""
+        found = {c: g.bounds for c, g in gens if isinstance(g, Columnar) and g.bounds is not None}
+        if shape.reserved and shape.integer and isinstance(keys, range) and len(keys):
+            found[shape.columns[0]] = (min(keys[0], keys[-1]), max(keys[0], keys[-1]))
+        return found
 
     def make_columns(
         self,

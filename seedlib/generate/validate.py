@@ -149,6 +149,20 @@ def _enum(options: Sequence[str]) -> ColumnTest:
     return test
 
 
+def _holds(kind: types.TypeEngine[Any], low: Any, high: Any) -> bool:
+    """Whether every number from ``low`` to ``high`` fits a column of type ``kind`` (the
+    tests :func:`column_tests` would run could find nothing)."""
+    if isinstance(kind, types.Integer):
+        smallest, largest = int_range(kind)
+        return type(low) is int and type(high) is int and smallest <= low and high <= largest
+    if isinstance(kind, types.Numeric) and not isinstance(kind, types.Float):
+        if kind.precision is None:
+            return True
+        limit = Decimal(10) ** (kind.precision - (kind.scale or 0))
+        return _finite_within(low, limit) and _finite_within(high, limit)
+    return False
+
+
 def column_tests(column: Column[Any], *, has_default: bool) -> list[ColumnTest]:
     """The batch tests for one column's values."""
     kind = _kind(column)
@@ -184,12 +198,16 @@ class RowValidator:
         columns: Sequence[str],
         checks: Sequence[Check],
         text_within: Mapping[str, int] | None = None,
+        numbers_within: Mapping[str, tuple[Any, Any]] | None = None,
     ) -> None:
         """``text_within``: columns whose values are all ``str`` of at most that many
-        characters by construction; a text column they fit needs no test."""
+        characters by construction; a text column they fit needs no test. ``numbers_within``:
+        columns whose values are all numbers (never NULL) from low to high by construction; a
+        numeric column that holds that range needs no test."""
         self.columns = list(columns)
         self.tests: list[tuple[int, str, ColumnTest]] = []
         fits = text_within or {}
+        numbers = numbers_within or {}
         for position, name in enumerate(self.columns):
             column = table.c[name]
             kind = _kind(column)
@@ -199,6 +217,8 @@ class RowValidator:
                 and not isinstance(kind, types.Enum)
                 and (kind.length is None or fits[name] <= kind.length)
             ):
+                continue
+            if name in numbers and _holds(kind, *numbers[name]):
                 continue
             has_default = column.server_default is not None or column.default is not None
             for test in column_tests(column, has_default=has_default):

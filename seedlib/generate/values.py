@@ -27,10 +27,12 @@ class Columnar:
 
     ``longest``, when known, promises that every value is a ``str`` of at most that many
     characters: then neither a cut to the column's length nor the NOT NULL and length tests
-    before loading can find anything, and they are not run.
+    before loading can find anything, and they are not run. ``bounds`` likewise promises that
+    every value is a number (an ``int``, or a ``Decimal`` for :func:`decimals`) from ``low`` to
+    ``high``: a numeric column that holds that range needs no NOT NULL or range test.
     """
 
-    __slots__ = ("_many", "_one", "longest")
+    __slots__ = ("_many", "_one", "bounds", "longest")
 
     def __init__(
         self,
@@ -38,10 +40,12 @@ class Columnar:
         many: Batch | None = None,
         *,
         longest: int | None = None,
+        bounds: tuple[int | Decimal, int | Decimal] | None = None,
     ) -> None:
         self._one = one
         self._many = many
         self.longest = longest
+        self.bounds = bounds
 
     def __call__(self, ordinal: int, h: int, _row: Mapping[str, Any]) -> Any:
         return self._one(ordinal, h)
@@ -117,7 +121,11 @@ def sequence(template: str, start: int = 1) -> Generator:
 def integers(low: int, high: int) -> Generator:
     """A whole number in ``[low, high]``."""
     span = high - low + 1
-    return Columnar(lambda _o, h: low + h % span, lambda _o, hs: [low + h % span for h in hs])
+    return Columnar(
+        lambda _o, h: low + h % span,
+        lambda _o, hs: [low + h % span for h in hs],
+        bounds=(low, high),
+    )
 
 
 def decimals(low: float | str | Decimal, high: float | str | Decimal, scale: int = 2) -> Generator:
@@ -132,7 +140,11 @@ def decimals(low: float | str | Decimal, high: float | str | Decimal, scale: int
     def one(_o: int, h: int) -> Decimal:
         return Decimal(lo + h % span).scaleb(-scale)
 
-    return Columnar(one, lambda _o, hs: [Decimal(lo + h % span).scaleb(-scale) for h in hs])
+    return Columnar(
+        one,
+        lambda _o, hs: [Decimal(lo + h % span).scaleb(-scale) for h in hs],
+        bounds=(Decimal(lo).scaleb(-scale), Decimal(hi).scaleb(-scale)),
+    )
 
 
 def timestamps(start: dt.datetime = EPOCH, days: int = 730) -> Generator:

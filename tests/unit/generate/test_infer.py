@@ -24,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -399,3 +400,30 @@ def test_a_promised_text_length_holds(column: Column[Any]) -> None:
     batch = gen.batch(range(n), [cell(base, o) for o in range(n)])
     assert batch == rows
     assert all(type(v) is str and len(v) <= longest for v in batch)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        Column("quantity", Integer, nullable=False),
+        Column("rank", SmallInteger),
+        Column("credit_limit", Numeric(12, 2), nullable=False),
+        Column("rate", Numeric(5, 3)),
+        Column("amount", Numeric(4, 2)),
+    ],
+    ids=lambda c: f"{c.name}-{c.type}",
+)
+def test_promised_numbers_hold(column: Column[Any]) -> None:
+    """What lets validation skip a numeric column (``Columnar.bounds``): every value, per row
+    or per batch, is a number within the promise."""
+    table = table_with(column)
+    gen = infer(table, table.c[column.name], Pools(0))
+    assert isinstance(gen, Columnar)
+    assert gen.bounds is not None
+    low, high = gen.bounds
+    n = 3_000
+    base = stable_hash(0, table.fullname, column.name)
+    rows = [gen(o, cell(base, o), {}) for o in range(n)]
+    batch = gen.batch(range(n), [cell(base, o) for o in range(n)])
+    assert batch == rows
+    assert all(type(v) in (int, Decimal) and low <= v <= high for v in batch)

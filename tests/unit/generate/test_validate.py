@@ -101,3 +101,21 @@ def test_text_columns_that_fit_by_construction_are_not_tested() -> None:
     assert len(RowValidator(TABLE, columns, [], {"code": 5}).rejections(bad)) == 2
     # an enum's domain is checked whatever the lengths
     assert len(RowValidator(TABLE, ["kind"], [], {"kind": 1}).rejections([["z"]])) == 1
+
+
+def test_numeric_columns_that_hold_a_promised_range_are_not_tested() -> None:
+    """A generator that promises numbers from low to high (``Columnar.bounds``) makes the
+    NULL and range tests of a column that holds them redundant; a wider promise does not."""
+    columns = ["id", "price", "small"]
+    bad = [[None, Decimal("1000.00"), 40_000], [2, Decimal("1.00"), 1]]
+    assert {r.index for r in RowValidator(TABLE, columns, []).rejections(bad)} == {0}
+    fits = {"id": (1, 2), "price": (Decimal("0.00"), Decimal("999.99")), "small": (0, 32767)}
+    assert RowValidator(TABLE, columns, [], numbers_within=fits).rejections(bad) == []
+    for name, wider in [
+        ("price", (Decimal("0.00"), Decimal("1000.00"))),  # NUMERIC(5,2) stops below 1000
+        ("small", (0, 32768)),  # SMALLINT stops at 32767
+        ("small", (Decimal(0), Decimal(1))),  # an integer column promised decimals
+    ]:
+        promised = {**fits, name: wider}
+        validator = RowValidator(TABLE, columns, [], numbers_within=promised)
+        assert {r.column for r in validator.rejections(bad)} == {name}
