@@ -175,3 +175,36 @@ def test_indexes_stay_when_rebuilding_them_is_unsafe(
     people = next(t for t in result.tables if t["table"] == "people")
     assert people["rows"] + people["skipped"] == ROWS
     assert people["rows"] > 0
+
+
+def test_indexes_that_come_back_different_fail_and_are_restored(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The comparison after rebuilding: a definition that PostgreSQL does not read back as
+    given (here: in lower case) fails the load with DataError, and rolling back the savepoint
+    restores the original indexes."""
+    from sqlalchemy import MetaData, Table
+
+    from seedlib.exceptions import DataError
+    from seedlib.load.postgresql import deferrable_indexes, indexes_built_after
+
+    monkeypatch.setattr("seedlib.load.postgresql.DEFER_INDEXES_ROWS", 1)
+    _create(postgres_url)
+    before = _indexes(postgres_url)
+    engine = engine_for(postgres_url)
+    try:
+        with engine.begin() as conn:
+            people = Table("people", MetaData(), autoload_with=conn)
+            indexes = deferrable_indexes(conn, people, 1_000)
+            assert indexes
+            tampered = [(name, definition.lower(), *rest) for name, definition, *rest in indexes]
+            with (
+                pytest.raises(DataError, match="differ after rebuilding"),
+                conn.begin_nested(),
+                indexes_built_after(conn, people, tampered),
+            ):
+                conn.execute(text("INSERT INTO people (name, email, code) VALUES ('a', 'b', 'c')"))
+    finally:
+        engine.dispose()
+    assert _indexes(postgres_url) == before
+    assert _people(postgres_url) == []
