@@ -111,6 +111,11 @@ def fresh_table(url: str) -> tuple[Any, Table]:
         metadata.drop_all(conn)
         metadata.create_all(conn)
         ensure_bookkeeping(conn)
+    if engine.dialect.name == "postgresql":
+        # Every timed load starts with the earlier loads' pages on disk, so a checkpoint
+        # triggered by the last run's WAL is not paid by the next one (ran 150-270k rows/s).
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("CHECKPOINT"))
     return engine, table
 
 

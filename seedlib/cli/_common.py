@@ -92,7 +92,8 @@ WorkersOpt = Annotated[
         min=1,
         help="processes generating rows while the database loads them (PostgreSQL, SQLite); "
         "1 makes them in the seeding process; the rows are the same for any number [default: "
-        "$SEEDLIB_WORKERS or auto: one per CPU, up to 4, for tables of 50,000 rows or more]",
+        "$SEEDLIB_WORKERS or auto: one per CPU (one fewer on SQLite), up to 4, for 50,000 rows "
+        "or more]",
     ),
 ]
 DryOpt = Annotated[bool, typer.Option("--dry-run", help="show what would happen; write nothing")]

@@ -385,6 +385,7 @@ class _Seeding(_References, _Filters, _Sources):
             and name not in self.sources
         )
         processors = bind_processors(self.conn, table, columns) if forkable else []
+        sqlite = self.conn.dialect.name == "sqlite"  # the database works in this process
 
         def write_forked(seg_start: int, seg_end: int, workers: int) -> list[Any]:
             """The segment's batches made by ``workers`` forked processes and copied here in
@@ -431,7 +432,11 @@ class _Seeding(_References, _Filters, _Sources):
                 source = iter(list(source))
             for unique in uniques:
                 unique.journal.clear()
-            workers = workers_for(self.settings.workers, seg_end - seg_start) if forkable else 0
+            workers = (
+                workers_for(self.settings.workers, seg_end - seg_start, loads_here=sqlite)
+                if forkable
+                else 0
+            )
             reasons_before = Counter(reasons)
             omitted_before = omitted_rows[0]
             try:

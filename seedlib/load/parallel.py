@@ -53,19 +53,21 @@ FORKED_LOADERS = frozenset({("postgresql", "psycopg"), ("sqlite", "pysqlite")})
 AUTO_ROWS = 50_000
 
 
-def default_workers() -> int:
-    """Generator processes to use: one per CPU, at most four."""
-    return max(1, min(4, (os.cpu_count() or 1)))
+def default_workers(spare: int = 0) -> int:
+    """Generator processes to use: one per CPU but ``spare``, at least one, at most four."""
+    return max(1, min(4, (os.cpu_count() or 1) - spare))
 
 
-def workers_for(workers: int | None, rows: int) -> int:
+def workers_for(workers: int | None, rows: int, *, loads_here: bool = False) -> int:
     """Forked generator processes for a segment of ``rows`` rows; 0 makes them in this process.
 
     An explicit ``workers`` is obeyed (1 means this process). Without one (``None``), segments
-    of at least :data:`AUTO_ROWS` rows get one process per CPU, at most four, where forking is
-    safe: on Linux, with more than one CPU, and while this process runs no other thread (a fork
-    copies only the calling thread, so a lock another thread holds would stay locked forever in
-    the child). Below that size the fork costs more than the overlap gains.
+    of at least :data:`AUTO_ROWS` rows get one process per CPU, at most four — one CPU fewer
+    when the database works inside this process (``loads_here``: SQLite), which needs a CPU of
+    its own — where forking is safe: on Linux, with more than one CPU, and while this process
+    runs no other thread (a fork copies only the calling thread, so a lock another thread holds
+    would stay locked forever in the child). Below that size the fork costs more than the
+    overlap gains.
     """
     if workers is not None:
         return workers if workers > 1 else 0
@@ -74,7 +76,9 @@ def workers_for(workers: int | None, rows: int) -> int:
         and (os.cpu_count() or 1) > 1
         and threading.active_count() == 1
     )
-    return default_workers() if safe and rows >= AUTO_ROWS else 0
+    if not safe or rows < AUTO_ROWS:
+        return 0
+    return default_workers(spare=1 if loads_here else 0)
 
 
 def _make_and_send(

@@ -87,8 +87,12 @@ def test_workers_for_forks_large_segments_when_it_is_safe(monkeypatch: pytest.Mo
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert workers_for(None, AUTO_ROWS) == 2
     assert workers_for(None, AUTO_ROWS - 1) == 0  # too small to gain from the fork
+    assert workers_for(None, AUTO_ROWS, loads_here=True) == 1  # SQLite keeps a CPU
     monkeypatch.setattr(os, "cpu_count", lambda: 16)
     assert workers_for(None, AUTO_ROWS) == 4
+    assert workers_for(None, AUTO_ROWS, loads_here=True) == 4
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert workers_for(None, AUTO_ROWS, loads_here=True) == 3
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert workers_for(None, AUTO_ROWS) == 0  # nothing to overlap with
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
