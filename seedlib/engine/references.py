@@ -220,7 +220,10 @@ class _References(_State):
         return [found.get(k) for k in keys]
 
     def apply_totals(self, child: str) -> None:
-        """Set the parent columns declared with ``values.total_of`` over ``child``."""
+        """Set the parent columns declared with ``values.total_of`` over ``child``: one UPDATE
+        per parent table and chunk of its keys sets all of that table's totals over ``child``
+        (each UPDATE writes every parent row anew, so one pass instead of one per column)."""
+        assignments: dict[str, tuple[Table, dict[str, Any]]] = {}
         for table, column_name, total in self.totals:
             if total.child_table != child:
                 continue
@@ -233,6 +236,8 @@ class _References(_State):
                 .where(fk_column == parent_column)
                 .scalar_subquery()
             )
+            assignments.setdefault(table.fullname, (table, {}))[1][column_name] = summed
+        for table, sums in assignments.values():
             # The parent's seeded keys in chunks: one indexed look-up per key, never a
             # condition over the whole ledger (rows left out fragment it into many ranges).
             keys = self.inserted.get(table.fullname, [])
@@ -244,7 +249,7 @@ class _References(_State):
                     if isinstance(chunk, range) and chunk.step == 1
                     else in_values(pk, list(chunk))
                 )
-                self.conn.execute(update(table).where(where).values({column_name: summed}))
+                self.conn.execute(update(table).where(where).values(sums))
 
     def junction_pairs(
         self, table: Table, fks: dict[str, ForeignKeyConstraint], taken: set[str]

@@ -35,6 +35,8 @@ def _schema(url: str) -> None:
         Column("customer_id", ForeignKey("customers.id"), nullable=False),
         Column("status", String(10), nullable=False),
         Column("total", Numeric(12, 2), nullable=False),
+        # a second total over the same child, with its own start: one UPDATE sets both
+        Column("weight", Integer, nullable=False),
         CheckConstraint("total >= 0"),
     )
     Table(
@@ -43,6 +45,7 @@ def _schema(url: str) -> None:
         Column("id", Integer, primary_key=True),
         Column("order_id", ForeignKey("orders.id"), nullable=False),
         Column("amount", Numeric(12, 2), nullable=False),
+        Column("grams", Integer, nullable=False),
     )
     Table(
         "invoices",
@@ -78,10 +81,12 @@ SPEC: dict[str, int | TableSpec] = {
             "customer_id": values.skewed(4),
             "status": values.weighted({"paid": 3, "draft": 1}),
             "total": values.total_of("order_lines", "order_id", "amount"),
+            "weight": values.total_of("order_lines", "order_id", "grams", start=7),
         },
     ),
     "order_lines": TableSpec(
-        per_parent=("order_id", 1, 4), columns={"amount": values.decimals(1, 50)}
+        per_parent=("order_id", 1, 4),
+        columns={"amount": values.decimals(1, 50), "grams": values.integers(1, 900)},
     ),
     "invoices": TableSpec(
         per_parent=("order_id", 1, 1),
@@ -125,6 +130,14 @@ def test_parent_values_children_totals_and_rules(db_url: str) -> None:
             db_url,
             "SELECT count(*) FROM orders o WHERE abs(o.total - (SELECT coalesce(sum(amount), 0) "
             "FROM order_lines l WHERE l.order_id = o.id)) > 0.001",
+        )
+        == 0
+    )
+    assert (
+        _one(
+            db_url,
+            "SELECT count(*) FROM orders o WHERE o.weight <> (SELECT coalesce(sum(grams), 7) "
+            "FROM order_lines l WHERE l.order_id = o.id)",
         )
         == 0
     )
