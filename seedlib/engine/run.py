@@ -285,7 +285,11 @@ class _Seeding(_References, _Filters, _Sources):
                 table,
                 total - start,
                 lambda: self.ascending_columns(
-                    table, shape, gens, bases, columns, keys, range(start, total), needs_rows
+                    lambda part: self.make_columns(
+                        table, shape, gens, bases, columns, keys, part, needs_rows
+                    ),
+                    columns,
+                    range(start, total),
                 ),
             )
         )
@@ -527,28 +531,18 @@ class _Seeding(_References, _Filters, _Sources):
             return []
         return deferrable_indexes(self.conn, table, rows, ascending)
 
+    @staticmethod
     def ascending_columns(
-        self,
-        table: Table,
-        shape: KeyShape,
-        gens: list[tuple[str, Generator | None]],
-        bases: list[int],
-        columns: list[str],
-        keys: Sequence[Any],
-        ordinals: range,
-        needs_rows: bool,
+        make: Callable[[range], list[Sequence[Any]]], columns: list[str], ordinals: range
     ) -> set[str]:
         """The columns whose values rise strictly over ``ordinals``, judged from the first and
-        the last ``HASH_BLOCK`` rows (a guess that only costs speed when wrong)."""
+        the last ``HASH_BLOCK`` rows as ``make`` makes them (a guess that only costs speed when
+        wrong)."""
         parts = [
             ordinals[:HASH_BLOCK],
             ordinals[max(HASH_BLOCK, len(ordinals) - HASH_BLOCK) :],
         ]
-        made = [
-            self.make_columns(table, shape, gens, bases, columns, keys, part, needs_rows)
-            for part in parts
-            if part
-        ]
+        made = [make(part) for part in parts if part]
         rising = set()
         for position, name in enumerate(columns):
             values = [v for sample in made for v in sample[position]]
