@@ -656,10 +656,26 @@ class _Seeding(_References, _Filters, _Sources):
         base = stable_hash(self.settings.seed, table.fullname, column_name)
         filled = [(o, key) for o, key in enumerate(keys) if key in inserted]
         values = self.unique_fill(table, column_name, filled, gen, base)
-        params = [{"_k": key, "_v": v} for (_o, key), v in zip(filled, values, strict=True)]
+        pairs = [(key, v) for (_o, key), v in zip(filled, values, strict=True)]
+        if self.conn.dialect.name == "postgresql":
+            # One statement per batch, joined to the keys and values sent as two arrays:
+            # a row-by-row UPDATE took 8 s for the reference ERP's 150,000 orders.
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            column = table.c[column_name]
+            given = select(
+                func.unnest(bindparam("_ks", type_=ARRAY(pk.type))).label("k"),
+                func.unnest(bindparam("_vs", type_=ARRAY(column.type))).label("v"),
+            ).subquery()
+            stmt = update(table).where(pk == given.c.k).values({column_name: given.c.v})
+            for start in range(0, len(pairs), BATCH_ROWS):
+                part = pairs[start : start + BATCH_ROWS]
+                self.conn.execute(stmt, {"_ks": [k for k, _ in part], "_vs": [v for _, v in part]})
+            return
         stmt = update(table).where(pk == bindparam("_k")).values({column_name: bindparam("_v")})
-        for start in range(0, len(params), BATCH_ROWS):
-            self.conn.execute(stmt, params[start : start + BATCH_ROWS])
+        for start in range(0, len(pairs), BATCH_ROWS):
+            part = pairs[start : start + BATCH_ROWS]
+            self.conn.execute(stmt, [{"_k": k, "_v": v} for k, v in part])
 
     def unique_fill(
         self,

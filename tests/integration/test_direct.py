@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    Uuid,
     func,
     select,
     text,
@@ -337,3 +338,36 @@ def test_a_unique_cycle_closing_key_is_never_repeated(db_url: str) -> None:
     assert len(captains) == 40
     assert named == sorted(players)  # every player captains exactly one team
     assert captains.count(None) == 40 - 12
+
+
+@pytest.mark.parametrize("key", [String(36), Uuid()], ids=["text", "uuid"])
+def test_cycle_closing_keys_of_other_types_are_filled(db_url: str, key: Any) -> None:
+    """The cycle-closing column is filled after both tables load (on PostgreSQL from two
+    arrays joined in one UPDATE a batch): text and UUID keys arrive as they were drawn."""
+    meta = MetaData()
+    Table(
+        "teams",
+        meta,
+        Column("id", key, primary_key=True),
+        Column("captain_id", key, ForeignKey("players.id", use_alter=True, name="fk_captain")),
+    )
+    Table(
+        "players",
+        meta,
+        Column("id", key, primary_key=True),
+        Column("team_id", ForeignKey("teams.id"), nullable=False),
+    )
+    engine = engine_for(db_url)
+    try:
+        with engine.begin() as conn:
+            meta.create_all(conn)
+        seedlib.seed(db_url, tables={"teams": 30, "players": 90}, label="cycle")
+        with engine.connect() as conn:
+            counts = conn.execute(text("SELECT count(*), count(captain_id) FROM teams")).one()
+            joined = conn.execute(
+                text("SELECT count(*) FROM teams t JOIN players p ON p.id = t.captain_id")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert tuple(counts) == (30, 30)
+    assert joined == 30
