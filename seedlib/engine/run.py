@@ -658,8 +658,9 @@ class _Seeding(_References, _Filters, _Sources):
         values = self.unique_fill(table, column_name, filled, gen, base)
         pairs = [(key, v) for (_o, key), v in zip(filled, values, strict=True)]
         if self.conn.dialect.name == "postgresql":
-            # One statement per batch, joined to the keys and values sent as two arrays:
-            # a row-by-row UPDATE took 8 s for the reference ERP's 150,000 orders.
+            # One statement per batch, joined to the keys and values sent as two arrays: the
+            # reference ERP's 150,000 orders take 6.3 s instead of 7.8 s row by row (the
+            # rest is the server writing each row anew, with its index entries).
             from sqlalchemy.dialects.postgresql import ARRAY
 
             column = table.c[column_name]
