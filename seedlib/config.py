@@ -163,7 +163,12 @@ def resolve_settings(
         raise ConfigurationError("the chunk size (SEEDLIB_CHUNK_ROWS) must be at least 1 row")
     processes = workers
     if processes is None and environ.get("SEEDLIB_WORKERS", "").strip().lower() not in ("", "auto"):
-        processes = _int_var(environ, "SEEDLIB_WORKERS", 1)
+        try:
+            processes = int(environ["SEEDLIB_WORKERS"])
+        except ValueError:
+            raise ConfigurationError(
+                f"SEEDLIB_WORKERS={environ['SEEDLIB_WORKERS']!r} is not a whole number or 'auto'"
+            ) from None
     if processes is not None and processes < 1:
         raise ConfigurationError("--workers (SEEDLIB_WORKERS) must be at least 1, or 'auto'")
     if defer_indexes is None:

@@ -183,8 +183,9 @@ def seed(
         label: names this seeding for :func:`unseed`. Seeding a label again with the same
             parameters does nothing; with other parameters it is refused.
         dry_run: return the plan (tables in insertion order, rows) and write nothing.
-        workers: processes generating rows while PostgreSQL loads them (default
-            ``SEEDLIB_WORKERS`` or 1); the rows are the same for any number.
+        workers: processes generating rows while PostgreSQL or SQLite loads them (default
+            ``SEEDLIB_WORKERS`` or automatic, see :func:`seedlib.load.parallel.workers_for`;
+            1 makes every row in this process); the rows are the same for any number.
 
     Raises:
         ConfigurationError: an unknown table, a bad label or row count.

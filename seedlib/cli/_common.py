@@ -128,19 +128,22 @@ def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
     if not sys.stderr.isatty():
         yield None
         return
+    # Refreshed on each update, not by rich's refresh thread: a process running a second
+    # thread would not fork row generators (see seedlib.load.parallel.workers_for).
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         console=err,
         transient=True,
+        auto_refresh=False,
     )
     tasks: dict[str, Any] = {}
 
     def update(table: str, done: int, total: int) -> None:
         if table not in tasks:
             tasks[table] = bar.add_task(table, total=total)
-        bar.update(tasks[table], completed=done)
+        bar.update(tasks[table], completed=done, refresh=True)
 
     with bar:
         yield update

@@ -27,6 +27,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.types import NullType
 
 from seedlib.exceptions import ConfigurationError, DataError, Refused
 from seedlib.generate.checks import Check, Domain, domains, table_checks
@@ -284,12 +285,17 @@ class _Seeding(_References, _Filters, _Sources):
             else self.deferred_indexes(
                 table,
                 total - start,
-                lambda: self.ascending_columns(
-                    lambda part: self.make_columns(
-                        table, shape, gens, bases, columns, keys, part, needs_rows
-                    ),
-                    columns,
-                    range(start, total),
+                # A source is read once, in order (its masking audit counts each row once).
+                lambda: (
+                    set()
+                    if name in self.sources
+                    else self.ascending_columns(
+                        lambda part: self.make_columns(
+                            table, shape, gens, bases, columns, keys, part, needs_rows
+                        ),
+                        columns,
+                        range(start, total),
+                    )
                 ),
             )
         )
@@ -407,15 +413,19 @@ class _Seeding(_References, _Filters, _Sources):
             order (see :mod:`seedlib.load.parallel`): the same rows and totals."""
 
             def make(ordinals: range) -> tuple[Sequence[Sequence[Any]], Any]:
-                # Runs in a child: its skipped/reasons/omitted are its own copies.
+                # Runs in a child: its skipped/reasons/omitted are its own copies. The reasons
+                # keep counting across the child's batches (they limit the skips it logs);
+                # the batch's own counts are what changed.
                 skipped.clear()
-                reasons.clear()
                 omitted_rows[0] = 0
+                before = Counter(reasons)
                 ((rows, ords, digest),) = prepared(ordinals.start, ordinals.stop)
                 totals: list[Any] = [0, 0, []]
                 account(rows, totals, ords, digest)
                 loaded = driver_rows(rows, processors) if any(processors) else rows
-                return loaded, (totals, list(skipped), dict(reasons), omitted_rows[0])
+                counted = Counter(reasons)
+                counted.subtract(before)
+                return loaded, (totals, list(skipped), dict(+counted), omitted_rows[0])
 
             tasks = [
                 range(first, min(first + batch_rows, seg_end))
@@ -657,7 +667,10 @@ class _Seeding(_References, _Filters, _Sources):
         filled = [(o, key) for o, key in enumerate(keys) if key in inserted]
         values = self.unique_fill(table, column_name, filled, gen, base)
         pairs = [(key, v) for (_o, key), v in zip(filled, values, strict=True)]
-        if self.conn.dialect.name == "postgresql":
+        known = not isinstance(pk.type, NullType) and not isinstance(
+            table.c[column_name].type, NullType
+        )
+        if self.conn.dialect.name == "postgresql" and known:
             # One statement per batch, joined to the keys and values sent as two arrays: the
             # reference ERP's 150,000 orders take 6.3 s instead of 7.8 s row by row (the
             # rest is the server writing each row anew, with its index entries).

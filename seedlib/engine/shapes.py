@@ -99,10 +99,10 @@ def _readable(values: Sequence[Any]) -> bytes:
         else:
             if text.count(_SEPARATOR) == len(values) - 1:  # no value holds the separator
                 return b"s" + text.encode("utf-8", "surrogatepass")
-    elif first is int:
+    elif first is int and set(map(type, values)) == {int}:  # not a bool among them
         try:  # 64-bit integers in one C call, little-endian on every machine
             numbers = array("q", values)
-        except (TypeError, OverflowError):  # not all integers, or one too large
+        except OverflowError:  # one too large
             pass
         else:
             if sys.byteorder == "big":  # pragma: no cover - no such machine in CI

@@ -152,14 +152,24 @@ def _enum(options: Sequence[str]) -> ColumnTest:
 def _holds(kind: types.TypeEngine[Any], low: Any, high: Any) -> bool:
     """Whether every number from ``low`` to ``high`` fits a column of type ``kind`` (the
     tests :func:`column_tests` would run could find nothing)."""
+    try:
+        if not low <= high:
+            return False
+    except (TypeError, ArithmeticError):
+        return False
     if isinstance(kind, types.Integer):
         smallest, largest = int_range(kind)
         return type(low) is int and type(high) is int and smallest <= low and high <= largest
     if isinstance(kind, types.Numeric) and not isinstance(kind, types.Float):
         if kind.precision is None:
             return True
-        limit = Decimal(10) ** (kind.precision - (kind.scale or 0))
-        return _finite_within(low, limit) and _finite_within(high, limit)
+        scale = kind.scale or 0
+        limit = Decimal(10) ** (kind.precision - scale)
+        # The server rounds to the column's scale: 99.999 becomes 100.00 in NUMERIC(4,2).
+        margin = Decimal(5).scaleb(-(scale + 1))
+        return _finite_within(abs(low) + margin, limit) and _finite_within(
+            abs(high) + margin, limit
+        )
     return False
 
 

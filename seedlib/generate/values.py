@@ -120,6 +120,8 @@ def sequence(template: str, start: int = 1) -> Generator:
 
 def integers(low: int, high: int) -> Generator:
     """A whole number in ``[low, high]``."""
+    if high < low:
+        raise ValueError(f"integers({low}, {high}): the upper bound is below the lower one")
     span = high - low + 1
     return Columnar(
         lambda _o, h: low + h % span,

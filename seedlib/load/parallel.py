@@ -15,8 +15,9 @@ process would have written, in the same order:
 
 The children are forks of the caller: they inherit the generators, pools and keys without any
 pickling, and never touch the database connection (they leave with ``os._exit``, so the
-connection they inherited is not closed behind the parent's back). Each pipe holds at most one
-batch in flight, so memory stays bounded however many rows are loaded.
+connection they inherited is not closed behind the parent's back). A worker is at most one
+batch ahead of the loader (a pipe of 1 MiB and a buffer of 1 MiB), so memory stays bounded
+however many rows are loaded.
 """
 
 from __future__ import annotations
@@ -53,9 +54,18 @@ FORKED_LOADERS = frozenset({("postgresql", "psycopg"), ("sqlite", "pysqlite")})
 AUTO_ROWS = 50_000
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def default_workers(spare: int = 0) -> int:
-    """Generator processes to use: one per CPU but ``spare``, at least one, at most four."""
-    return max(1, min(4, (os.cpu_count() or 1) - spare))
+    """Generator processes to use: one per usable CPU but ``spare``, at least one, at most
+    four."""
+    return max(1, min(4, usable_cpus() - spare))
 
 
 def workers_for(workers: int | None, rows: int, *, loads_here: bool = False) -> int:
@@ -71,11 +81,7 @@ def workers_for(workers: int | None, rows: int, *, loads_here: bool = False) -> 
     """
     if workers is not None:
         return workers if workers > 1 else 0
-    safe = (
-        sys.platform.startswith("linux")
-        and (os.cpu_count() or 1) > 1
-        and threading.active_count() == 1
-    )
+    safe = sys.platform.startswith("linux") and usable_cpus() > 1 and threading.active_count() == 1
     if not safe or rows < AUTO_ROWS:
         return 0
     return default_workers(spare=1 if loads_here else 0)

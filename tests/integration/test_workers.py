@@ -5,7 +5,6 @@ and content hash of a one-process run; rows the database refuses still fall back
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -175,7 +174,7 @@ def test_without_workers_large_tables_are_made_by_forked_processes(
     two_databases: tuple[str, str], forked: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(parallel, "AUTO_ROWS", 2_000)  # accounts (1,200 rows) stay in process
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
     one = seed(two_databases[0], 1)
     assert forked == []
     automatic = seed(two_databases[1], None)

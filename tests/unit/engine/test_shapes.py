@@ -61,6 +61,7 @@ def test_every_value_and_its_place_count() -> None:
         [("ab", 1, Decimal("1.50"), dt.date(2026, 1, 1), None), ("", *base[1][1:])],
         [base[1], base[0]],  # order within a block
         [("a", True, *base[0][2:]), ("b", 2, *base[1][2:])],  # a boolean is not an integer
+        [("a", 1, *base[0][2:]), ("b", True, *base[1][2:])],  # nor after an integer
         [("a", 2**70, *base[0][2:]), base[1]],  # beyond 64 bits
         [("a", 1, *base[0][2:4], False), ("b", 2, *base[1][2:4], None)],  # NULLs
     ]

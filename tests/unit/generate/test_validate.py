@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -17,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.mysql import TINYINT
 
+from seedlib import values
 from seedlib.generate.checks import table_checks
 from seedlib.generate.validate import RowValidator, int_range
 
@@ -119,3 +121,21 @@ def test_numeric_columns_that_hold_a_promised_range_are_not_tested() -> None:
         promised = {**fits, name: wider}
         validator = RowValidator(TABLE, columns, [], numbers_within=promised)
         assert {r.column for r in validator.rejections(bad)} == {name}
+
+
+def test_promises_that_cannot_hold_keep_the_tests() -> None:
+    """Bounds given the wrong way round, or decimals the server would round up past the
+    column's precision (99.999 is stored as 100.00, too large for NUMERIC(4,2)), keep the
+    column tests."""
+    table = Table("m", MetaData(), Column("n", Numeric(4, 2)), Column("s", SmallInteger))
+    for name, bounds in [
+        ("n", (Decimal("0"), Decimal("99.999"))),
+        ("n", (Decimal("50"), Decimal("1"))),
+        ("s", (40_000, 5)),
+    ]:
+        validator = RowValidator(table, ["n", "s"], [], numbers_within={name: bounds})
+        assert any(test[1] == name for test in validator.tests)
+    fits = RowValidator(table, ["n", "s"], [], numbers_within={"n": (Decimal(0), Decimal("99.99"))})
+    assert not any(test[1] == "n" for test in fits.tests)
+    with pytest.raises(ValueError, match="below the lower"):
+        values.integers(40_000, 5)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
 
 from seedlib.db import engine_for
 from seedlib.exceptions import DataError
+from seedlib.load import parallel
 from seedlib.load.parallel import AUTO_ROWS, load_batches, workers_for
 
 
@@ -84,18 +84,18 @@ def test_workers_for_obeys_an_explicit_number() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="automatic forking is Linux-only")
 def test_workers_for_forks_large_segments_when_it_is_safe(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
     assert workers_for(None, AUTO_ROWS) == 2
     assert workers_for(None, AUTO_ROWS - 1) == 0  # too small to gain from the fork
     assert workers_for(None, AUTO_ROWS, loads_here=True) == 1  # SQLite keeps a CPU
-    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 16)
     assert workers_for(None, AUTO_ROWS) == 4
     assert workers_for(None, AUTO_ROWS, loads_here=True) == 4
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 4)
     assert workers_for(None, AUTO_ROWS, loads_here=True) == 3
-    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 1)
     assert workers_for(None, AUTO_ROWS) == 0  # nothing to overlap with
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     other.start()
