@@ -380,11 +380,7 @@ class _Seeding(_References, _Filters, _Sources):
                     found = [(keys[ords.start], keys[ords.stop - 1])]
                 else:
                     found = ledger.to_ranges(r[0] for r in rows)
-                for first, last in found:
-                    if ranges and ranges[-1][1] + 1 == first:
-                        ranges[-1] = (ranges[-1][0], last)
-                    else:
-                        ranges.append((first, last))
+                _append_ranges(ranges, found)
             else:
                 totals[2].extend(tuple(r[i] for i in key_at) for r in rows)
 
@@ -438,11 +434,7 @@ class _Seeding(_References, _Filters, _Sources):
                 merged[0] += count
                 merged[1] += digest
                 if shape.integer:
-                    for first_key, last_key in keys:
-                        if merged[2] and merged[2][-1][1] + 1 == first_key:
-                            merged[2][-1] = (merged[2][-1][0], last_key)
-                        else:
-                            merged[2].append((first_key, last_key))
+                    _append_ranges(merged[2], keys)
                 else:
                     merged[2].extend(keys)
                 skipped.update(gone)
@@ -831,6 +823,15 @@ def seed_tables(
     run.audit_sources()
     progress_store.clear(conn, revision)
     return reports
+
+
+def _append_ranges(ranges: list[tuple[int, int]], more: Iterable[tuple[int, int]]) -> None:
+    """Append ascending ``(first, last)`` key ranges, joining one that continues the last."""
+    for first, last in more:
+        if ranges and ranges[-1][1] + 1 == first:
+            ranges[-1] = (ranges[-1][0], last)
+        else:
+            ranges.append((first, last))
 
 
 #: Allocations between the garbage collector's youngest-generation passes while seeding.
