@@ -31,6 +31,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from seedlib.exceptions import DataError
@@ -55,11 +56,59 @@ AUTO_ROWS = 50_000
 
 
 def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, where the system has one)."""
+    """CPUs this process may use: its affinity mask (where the system has one), lowered to the
+    whole CPUs its cgroup's quota allows (a container started with ``--cpus``, say)."""
     try:
-        return len(os.sched_getaffinity(0)) or 1
+        cpus = len(os.sched_getaffinity(0)) or 1
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    quota = cgroup_cpu_quota()
+    return cpus if quota is None else max(1, min(cpus, int(quota)))
+
+
+def cgroup_cpu_quota(
+    cgroups: str = "/proc/self/cgroup", mount: str = "/sys/fs/cgroup"
+) -> float | None:
+    """CPUs the CPU quota of this process's cgroup allows, the smallest along its path and its
+    ancestors (cgroup v2 ``cpu.max``, v1 ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``); None
+    where no quota is set or nothing can be read."""
+    try:
+        lines = Path(cgroups).read_text().splitlines()
+    except OSError:
+        return None
+    quotas: list[float] = []
+    for line in lines:
+        if line.count(":") < 2:
+            continue
+        _, controllers, path = line.split(":", 2)
+        if controllers and "cpu" not in controllers.split(","):
+            continue
+        roots = [Path(mount)] if not controllers else [Path(mount, controllers), Path(mount, "cpu")]
+        for root in roots:
+            # Without a cgroup namespace the path is the host's; with one, the mount is ours.
+            folder = root / path.lstrip("/")
+            while True:
+                quota = _quota_in(folder)
+                if quota is not None:
+                    quotas.append(quota)
+                if folder == root:
+                    break
+                folder = folder.parent
+    return min(quotas, default=None)
+
+
+def _quota_in(folder: Path) -> float | None:
+    try:
+        if (folder / "cpu.max").exists():
+            limit, period = (folder / "cpu.max").read_text().split()
+        else:
+            limit = (folder / "cpu.cfs_quota_us").read_text().strip()
+            period = (folder / "cpu.cfs_period_us").read_text().strip()
+    except (OSError, ValueError):
+        return None
+    if limit in ("max", "-1") or int(period) <= 0:
+        return None
+    return int(limit) / int(period)
 
 
 def default_workers(spare: int = 0) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
 from seedlib.db import engine_for
 from seedlib.exceptions import DataError
 from seedlib.load import parallel
-from seedlib.load.parallel import AUTO_ROWS, load_batches, workers_for
+from seedlib.load.parallel import AUTO_ROWS, cgroup_cpu_quota, load_batches, workers_for
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -106,3 +106,43 @@ def test_workers_for_forks_large_segments_when_it_is_safe(monkeypatch: pytest.Mo
         release.set()
         other.join()
     assert workers_for(None, AUTO_ROWS) == 2
+
+
+def _cgroup(tmp_path: Path, membership: str, files: dict[str, str]) -> float | None:
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "cgroup").write_text(membership)
+    for name, content in files.items():
+        (tmp_path / "fs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "fs" / name).write_text(content)
+    return cgroup_cpu_quota(str(tmp_path / "cgroup"), str(tmp_path / "fs"))
+
+
+def test_cgroup_v2_quota_is_the_smallest_along_the_path(tmp_path: Path) -> None:
+    files = {"app.slice/cpu.max": "150000 100000\n", "app.slice/web/cpu.max": "max 100000\n"}
+    assert _cgroup(tmp_path, "0::/app.slice/web\n", files) == 1.5
+
+
+def test_cgroup_v1_quota_and_unlimited_groups(tmp_path: Path) -> None:
+    v1 = {"cpu,cpuacct/docker/c1/cpu.cfs_quota_us": "300000\n"}
+    v1["cpu,cpuacct/docker/c1/cpu.cfs_period_us"] = "100000\n"
+    membership = "4:memory:/docker/c1\n3:cpu,cpuacct:/docker/c1\n"
+    assert _cgroup(tmp_path / "v1", membership, v1) == 3.0
+    unlimited = {"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}
+    assert _cgroup(tmp_path / "none", "1:cpu:/\n", unlimited) is None
+    # In a container (cgroup namespace) the host's path is absent and the mount is its own.
+    assert _cgroup(tmp_path / "ns", "0::/kubepods/pod9\n", {"cpu.max": "200000 100000"}) == 2.0
+    assert cgroup_cpu_quota(str(tmp_path / "missing"), str(tmp_path)) is None
+
+
+def test_a_cpu_quota_lowers_the_usable_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not hasattr(parallel.os, "sched_getaffinity"):
+        pytest.skip("no affinity mask on this system")
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3})
+    monkeypatch.setattr(parallel, "cgroup_cpu_quota", lambda: 1.5)
+    assert parallel.usable_cpus() == 1  # a fork would only share the one and a half CPUs
+    monkeypatch.setattr(parallel, "cgroup_cpu_quota", lambda: 0.25)
+    assert parallel.usable_cpus() == 1
+    monkeypatch.setattr(parallel, "cgroup_cpu_quota", lambda: 8.0)
+    assert parallel.usable_cpus() == 4
+    monkeypatch.setattr(parallel, "cgroup_cpu_quota", lambda: None)
+    assert parallel.usable_cpus() == 4
