@@ -71,8 +71,9 @@ class Settings:
     #: Processes generating rows (PostgreSQL; see :mod:`seedlib.load.parallel`); ``None``
     #: chooses per table segment (:func:`seedlib.load.parallel.workers_for`).
     workers: int | None = None
-    #: Build secondary indexes after a bulk load instead of during it (PostgreSQL; see
-    #: :func:`seedlib.load.postgresql.indexes_built_after`).
+    #: Build secondary indexes and check foreign keys after a bulk load instead of during it
+    #: (PostgreSQL; see :func:`seedlib.load.postgresql.indexes_built_after` and
+    #: :func:`seedlib.load.postgresql.foreign_keys_checked_after`).
     defer_indexes: bool = True
 
     @property

@@ -45,7 +45,12 @@ from seedlib.generate.values import (
 from seedlib.load import open_writer, reserve_keys
 from seedlib.load.generic import bind_processors, driver_rows
 from seedlib.load.parallel import FORKED_LOADERS, load_batches, workers_for
-from seedlib.load.postgresql import deferrable_indexes, indexes_built_after
+from seedlib.load.postgresql import (
+    deferrable_foreign_keys,
+    deferrable_indexes,
+    foreign_keys_checked_after,
+    indexes_built_after,
+)
 from seedlib.log import get_logger
 from seedlib.plan import feasibility
 from seedlib.plan.spec import SeedSpec, build_plan, constraint_name
@@ -201,12 +206,64 @@ class _Seeding(_References, _Filters, _Sources):
 
     def commit_if_due(self, rows: int, force: bool = False) -> None:
         self.since_commit += rows
-        if self.chunked and (force or self.since_commit >= self.chunk_rows):
+        if (
+            self.chunked
+            and not self.hold_commits
+            and (force or self.since_commit >= self.chunk_rows)
+        ):
             assert self.checkpoint is not None
             if self.checkpoint():
                 self.since_commit = 0
 
     def seed_table(self, table: Table, deferred: set[str], log: Any) -> TableReport:
+        """Load ``table``'s rows; on PostgreSQL a large load checks its foreign keys once at the
+        end (see :func:`seedlib.load.postgresql.foreign_keys_checked_after`). A row that breaks
+        one fails that check, and the table is loaded again with the constraints in place, so
+        the database refuses exactly the rows it would have refused."""
+        foreign_keys = self.deferred_foreign_keys(table)
+        if not foreign_keys:
+            return self.load_table(table, deferred, log)
+        log.info(
+            "foreign_keys_deferred", table=table.fullname, constraints=[n for n, _ in foreign_keys]
+        )
+        totals = len(self.totals)
+        self.hold_commits = True  # a commit now would publish the table without them
+        try:
+            with (
+                self.conn.begin_nested(),
+                foreign_keys_checked_after(self.conn, table, foreign_keys),
+            ):
+                report = self.load_table(table, deferred, log)
+        except Exception as exc:
+            if not rejected_by_database(exc):
+                raise
+            log.warning(
+                "foreign_keys_broken", table=table.fullname, error=first_line(exc), retry=True
+            )
+            del self.totals[totals:]  # registered again by the second load
+            report = None
+        finally:
+            self.hold_commits = False
+        if report is None:
+            return self.load_table(table, deferred, log)
+        self.commit_if_due(0)
+        return report
+
+    def deferred_foreign_keys(self, table: Table) -> list[tuple[str, str]]:
+        """The foreign keys to check once after loading ``table`` (PostgreSQL, a fresh large
+        load made in this run: not resumed, not read from a source)."""
+        dialect = self.conn.dialect
+        name = table.fullname
+        if (
+            not self.settings.defer_indexes
+            or (dialect.name, dialect.driver) != ("postgresql", "psycopg")
+            or (name in self.saved and self.saved[name].done > 0)
+            or name in self.sources
+        ):
+            return []
+        return deferrable_foreign_keys(self.conn, table, self.plan.counts[name])
+
+    def load_table(self, table: Table, deferred: set[str], log: Any) -> TableReport:
         started = time.perf_counter()
         name = table.fullname
         shape = key_shape(table)

@@ -50,6 +50,8 @@ class _State:
     existing: dict[str, list[Any]] = field(default_factory=dict)
     saved: dict[str, progress_store.TableProgress] = field(default_factory=dict)
     since_commit: int = 0
+    #: No chunk commits while a table's foreign keys are dropped.
+    hold_commits: bool = False
     _checks: dict[str, list[Check]] = field(default_factory=dict)
     #: Parent columns set to the sum of their children's once those are loaded.
     totals: list[tuple[Table, str, ChildTotal]] = field(default_factory=list)

@@ -1,0 +1,196 @@
+"""Foreign keys checked once after a large PostgreSQL load: added back exactly, kept where they
+must stay, never missing at a commit, and rows that break one are refused as they would be with
+the constraint in place."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, text
+from structlog.testing import capture_logs
+
+import seedlib
+from seedlib import TableSpec
+from seedlib.config import resolve_settings
+from seedlib.db import engine_for
+from seedlib.engine import seed_tables
+from seedlib.track.ledger import ensure_bookkeeping
+from tests.conftest import _postgres_database
+
+SCHEMA = [
+    "CREATE TABLE vendors (id serial PRIMARY KEY, name varchar(60) NOT NULL)",
+    "CREATE TABLE items (id serial PRIMARY KEY,"
+    " vendor_id integer NOT NULL REFERENCES vendors (id) ON DELETE CASCADE,"
+    " backup_vendor_id integer, note varchar(40),"
+    " CONSTRAINT fk_items_backup FOREIGN KEY (backup_vendor_id) REFERENCES vendors (id)"
+    " MATCH FULL ON UPDATE CASCADE,"
+    " CONSTRAINT fk_items_commented FOREIGN KEY (backup_vendor_id) REFERENCES vendors (id))",
+    "COMMENT ON CONSTRAINT fk_items_commented ON items IS 'kept: a comment would be lost'",
+]
+ROWS = 300
+VENDORS = 20
+
+
+def _create(url: str) -> None:
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            for statement in SCHEMA:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def _foreign_keys(url: str) -> dict[str, tuple[str, int]]:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                r[0]: (r[1], r[2])
+                for r in conn.execute(
+                    text(
+                        "SELECT conname, pg_get_constraintdef(oid), CAST(oid AS bigint)"
+                        " FROM pg_constraint WHERE conrelid = 'items'::regclass AND contype = 'f'"
+                    )
+                )
+            }
+    finally:
+        engine.dispose()
+
+
+def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def second_postgres_url(postgres_server: str) -> Iterator[str]:
+    with _postgres_database(postgres_server) as url:
+        yield url
+
+
+def test_foreign_keys_are_added_back_exactly(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("seedlib.load.postgresql.DEFER_FOREIGN_KEYS_ROWS", 100)
+    _create(postgres_url)
+    before = _foreign_keys(postgres_url)
+    result = seedlib.seed(postgres_url, tables={"vendors": VENDORS, "items": ROWS}, label="fk")
+    after = _foreign_keys(postgres_url)
+    assert {n: d for n, (d, _) in after.items()} == {n: d for n, (d, _) in before.items()}
+    added_again = {n for n in before if before[n][1] != after[n][1]}
+    assert added_again == {"items_vendor_id_fkey", "fk_items_backup"}  # the commented one stays
+    items = next(t for t in result.tables if t["table"] == "items")
+    assert (items["rows"], items["skipped"]) == (ROWS, 0)
+    orphans = _rows(
+        postgres_url,
+        "SELECT count(*) FROM items i LEFT JOIN vendors v ON v.id = i.vendor_id WHERE v.id IS NULL",
+    )
+    assert orphans == [(0,)]
+    seedlib.unseed(postgres_url, label="fk")
+    assert _rows(postgres_url, "SELECT count(*) FROM items") == [(0,)]
+
+
+def _vendor_or_none(ordinal: int, h: int, row: dict[str, Any]) -> int:
+    """A vendor for most rows; one row in 37 names a vendor that does not exist."""
+    return 10**6 + ordinal if ordinal % 37 == 0 else 1 + h % VENDORS
+
+
+def test_rows_breaking_a_foreign_key_are_refused_as_with_it_in_place(
+    postgres_url: str, second_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("seedlib.load.postgresql.DEFER_FOREIGN_KEYS_ROWS", 100)
+    outcomes = []
+    for url, defer in ((postgres_url, "1"), (second_postgres_url, "0")):
+        monkeypatch.setenv("SEEDLIB_DEFER_INDEXES", defer)
+        _create(url)
+        spec = TableSpec(ROWS, columns={"vendor_id": _vendor_or_none})
+        with capture_logs() as logs:
+            result = seedlib.seed(url, tables={"vendors": VENDORS, "items": spec}, label="b")
+        broken = [e for e in logs if e["event"] == "foreign_keys_broken"]
+        assert len(broken) == (1 if defer == "1" else 0)
+        items = next(t for t in result.tables if t["table"] == "items")
+        outcomes.append(
+            (
+                items["rows"],
+                items["skipped"],
+                items["content_hash"],
+                _rows(url, "SELECT * FROM items ORDER BY id"),
+                {n: d for n, (d, _) in _foreign_keys(url).items()},
+            )
+        )
+    deferred, in_place = outcomes
+    assert deferred == in_place
+    assert deferred[1] == len(range(0, ROWS, 37))  # exactly the rows naming no vendor
+
+
+def test_no_deferral_while_another_session_writes_a_referenced_table(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("seedlib.load.postgresql.DEFER_FOREIGN_KEYS_ROWS", 100)
+    _create(postgres_url)
+    before = _foreign_keys(postgres_url)
+    other = engine_for(postgres_url)
+    try:
+        with other.connect() as conn:  # an application's open transaction writing vendors
+            conn.execute(text("INSERT INTO vendors (name) VALUES ('from the application')"))
+            result = seedlib.seed(
+                postgres_url, tables={"vendors": VENDORS, "items": ROWS}, label="busy"
+            )
+            conn.rollback()
+    finally:
+        other.dispose()
+    assert _foreign_keys(postgres_url) == before  # same constraints, never dropped
+    items = next(t for t in result.tables if t["table"] == "items")
+    assert items["rows"] == ROWS
+
+
+def test_no_chunk_commits_while_foreign_keys_are_dropped(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("seedlib.load.postgresql.DEFER_FOREIGN_KEYS_ROWS", 100)
+    _create(postgres_url)
+    engine = engine_for(postgres_url)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    settings = resolve_settings(database_url=postgres_url, size="100", environ={}, workers=1)
+    seen: list[int] = []
+    try:
+        with engine.begin() as conn:
+            ensure_bookkeeping(conn)
+
+            def checkpoint() -> bool:  # where the run would commit: the constraints are there
+                seen.append(
+                    conn.execute(
+                        text(
+                            "SELECT count(*) FROM pg_constraint"
+                            " WHERE conrelid = 'items'::regclass AND contype = 'f'"
+                        )
+                    ).scalar_one()
+                )
+                return True
+
+            label = f"chunks-{uuid.uuid4().hex[:6]}"
+            with capture_logs() as logs:
+                seed_tables(
+                    conn,
+                    metadata,
+                    {"vendors": VENDORS, "items": ROWS},
+                    settings=settings,
+                    revision=label,
+                    run_id=label,
+                    checkpoint=checkpoint,
+                    chunk_rows=100,
+                )
+    finally:
+        engine.dispose()
+    assert any(e["event"] == "foreign_keys_deferred" for e in logs)
+    assert len(seen) >= 2
+    assert set(seen) == {3}
