@@ -191,33 +191,55 @@ class _References(_State):
 
         return Columnar(one, many)
 
-    def parent_values(self, table: Table, gen: ParentValue, keys: Sequence[Any]) -> list[Any]:
-        """``gen.column`` of the parent rows that ``keys`` (values of ``gen.fk_column``) name."""
-        column = table.c.get(gen.fk_column)
+    def parent_values(
+        self, table: Table, gens: Sequence[ParentValue], keys: Sequence[Any]
+    ) -> list[list[Any]]:
+        """For each of ``gens`` (all reading through the same foreign-key column, whose values
+        for the batch are ``keys``), its ``column`` of the parent rows those keys name; read
+        with one query per batch for all of them."""
+        fk_column = gens[0].fk_column
+        column = table.c.get(fk_column)
         fk = next(iter(column.foreign_keys), None) if column is not None else None
         if fk is None:
             raise ConfigurationError(
-                f"{table.fullname}: values.parent({gen.fk_column!r}, ...) needs a foreign-key "
-                "column"
+                f"{table.fullname}: values.parent({fk_column!r}, ...) needs a foreign-key column"
             )
         parent = fk.column.table
-        names = (gen.column,) if isinstance(gen.column, str) else tuple(gen.column)
-        missing = [n for n in names if n not in parent.c]
+        wanted_names: dict[str, int] = {}
+        for gen in gens:
+            for name in (gen.column,) if isinstance(gen.column, str) else gen.column:
+                wanted_names.setdefault(name, len(wanted_names))
+        missing = [n for n in wanted_names if n not in parent.c]
         if missing:
             raise ConfigurationError(
                 f"{table.fullname}: values.parent(): {parent.fullname} has no column "
                 f"{', '.join(missing)}"
             )
         wanted = list({k for k in keys if k is not None})
-        found: dict[Any, Any] = {}
+        found: dict[Any, tuple[Any, ...]] = {}
         for start in range(0, len(wanted), BATCH_ROWS):
             part = wanted[start : start + BATCH_ROWS]
             rows = self.conn.execute(
-                select(fk.column, *(parent.c[n] for n in names)).where(in_values(fk.column, part))
+                select(fk.column, *(parent.c[n] for n in wanted_names)).where(
+                    in_values(fk.column, part)
+                )
             )
             for key, *values in rows:
-                found[key] = values[0] if isinstance(gen.column, str) else tuple(values)
-        return [found.get(k) for k in keys]
+                found[key] = tuple(values)
+        out = []
+        for gen in gens:
+            if isinstance(gen.column, str):
+                at = wanted_names[gen.column]
+                out.append([None if (r := found.get(k)) is None else r[at] for k in keys])
+            else:
+                ats = [wanted_names[n] for n in gen.column]
+                out.append(
+                    [
+                        None if (r := found.get(k)) is None else tuple(r[a] for a in ats)
+                        for k in keys
+                    ]
+                )
+        return out
 
     def apply_totals(self, child: str) -> None:
         """Set the parent columns declared with ``values.total_of`` over ``child``: one UPDATE

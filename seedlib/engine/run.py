@@ -656,6 +656,8 @@ class _Seeding(_References, _Filters, _Sources):
                 else 2
             ),
         )
+        reading = [g for _, g in gens if isinstance(g, ParentValue)]
+        read: dict[str, dict[int, list[Any]]] = {}
         for (column, gen), base in ordered:
             if gen is None:
                 filled[column] = [None] * len(ordinals)
@@ -664,7 +666,11 @@ class _Seeding(_References, _Filters, _Sources):
             if isinstance(gen, Columnar):
                 filled[column] = gen.batch(ordinals, hs)
             elif isinstance(gen, ParentValue):
-                found = self.parent_values(table, gen, filled[gen.fk_column])
+                if gen.fk_column not in read:  # one query for every column read through it
+                    through = [g for g in reading if g.fk_column == gen.fk_column]
+                    values = self.parent_values(table, through, filled[gen.fk_column])
+                    read[gen.fk_column] = dict(zip(map(id, through), values, strict=True))
+                found = read[gen.fk_column][id(gen)]
                 then = gen.then
                 filled[column] = (
                     found
