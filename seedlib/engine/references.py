@@ -264,14 +264,15 @@ class _References(_State):
             # condition over the whole ledger (rows left out fragment it into many ranges).
             keys = self.inserted.get(table.fullname, [])
             pk = single_pk(table)
-            for start in range(0, len(keys), BATCH_ROWS):
-                chunk = keys[start : start + BATCH_ROWS]
-                where = (
-                    pk.between(chunk[0], chunk[-1])
-                    if isinstance(chunk, range) and chunk.step == 1
-                    else in_values(pk, list(chunk))
-                )
-                self.conn.execute(update(table).where(where).values(sums))
+            with self.rewriting(table, len(keys)):
+                for start in range(0, len(keys), BATCH_ROWS):
+                    chunk = keys[start : start + BATCH_ROWS]
+                    where = (
+                        pk.between(chunk[0], chunk[-1])
+                        if isinstance(chunk, range) and chunk.step == 1
+                        else in_values(pk, list(chunk))
+                    )
+                    self.conn.execute(update(table).where(where).values(sums))
 
     def junction_pairs(
         self, table: Table, fks: dict[str, ForeignKeyConstraint], taken: set[str]

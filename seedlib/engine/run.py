@@ -13,7 +13,7 @@ import itertools
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +47,6 @@ from seedlib.load.generic import bind_processors, driver_rows
 from seedlib.load.parallel import FORKED_LOADERS, load_batches, workers_for
 from seedlib.load.postgresql import (
     deferrable_foreign_keys,
-    deferrable_indexes,
     foreign_keys_checked_after,
     indexes_built_after,
 )
@@ -577,19 +576,6 @@ class _Seeding(_References, _Filters, _Sources):
             log.warning("rows_skipped", table=name, rows=report.skipped, reasons=dict(reasons))
         return report
 
-    def deferred_indexes(
-        self, table: Table, rows: int, ascending: Callable[[], Collection[str]]
-    ) -> list[tuple[Any, ...]]:
-        """The secondary indexes to build after loading ``rows`` rows into ``table`` in one
-        piece (PostgreSQL; see :func:`seedlib.load.postgresql.deferrable_indexes`)."""
-        dialect = self.conn.dialect
-        if not self.settings.defer_indexes or (dialect.name, dialect.driver) != (
-            "postgresql",
-            "psycopg",
-        ):
-            return []
-        return deferrable_indexes(self.conn, table, rows, ascending)
-
     @staticmethod
     def ascending_columns(
         make: Callable[[range], list[Sequence[Any]]], columns: list[str], ordinals: range
@@ -737,14 +723,18 @@ class _Seeding(_References, _Filters, _Sources):
                 func.unnest(bindparam("_vs", type_=ARRAY(column.type))).label("v"),
             ).subquery()
             stmt = update(table).where(pk == given.c.k).values({column_name: given.c.v})
-            for start in range(0, len(pairs), BATCH_ROWS):
-                part = pairs[start : start + BATCH_ROWS]
-                self.conn.execute(stmt, {"_ks": [k for k, _ in part], "_vs": [v for _, v in part]})
+            with self.rewriting(table, len(pairs)):
+                for start in range(0, len(pairs), BATCH_ROWS):
+                    part = pairs[start : start + BATCH_ROWS]
+                    self.conn.execute(
+                        stmt, {"_ks": [k for k, _ in part], "_vs": [v for _, v in part]}
+                    )
             return
         stmt = update(table).where(pk == bindparam("_k")).values({column_name: bindparam("_v")})
-        for start in range(0, len(pairs), BATCH_ROWS):
-            part = pairs[start : start + BATCH_ROWS]
-            self.conn.execute(stmt, [{"_k": k, "_v": v} for k, v in part])
+        with self.rewriting(table, len(pairs)):
+            for start in range(0, len(pairs), BATCH_ROWS):
+                part = pairs[start : start + BATCH_ROWS]
+                self.conn.execute(stmt, [{"_k": k, "_v": v} for k, v in part])
 
     def unique_fill(
         self,

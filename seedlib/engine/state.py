@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from seedlib.generate.pools import Pools
 from seedlib.generate.values import (
     ChildTotal,
 )
+from seedlib.load.postgresql import deferrable_indexes, indexes_built_after
 from seedlib.plan.spec import Plan
 from seedlib.track import progress as progress_store
 
@@ -65,6 +67,35 @@ class _State:
     @property
     def chunked(self) -> bool:
         return self.checkpoint is not None and self.plan.total_rows >= self.chunk_rows
+
+    def deferred_indexes(
+        self, table: Table, rows: int, ascending: Callable[[], Collection[str]] = frozenset
+    ) -> list[tuple[Any, ...]]:
+        """The secondary indexes to build after writing ``rows`` rows of ``table`` in one
+        piece (PostgreSQL; see :func:`seedlib.load.postgresql.deferrable_indexes`)."""
+        dialect = self.conn.dialect
+        if not self.settings.defer_indexes or (dialect.name, dialect.driver) != (
+            "postgresql",
+            "psycopg",
+        ):
+            return []
+        return deferrable_indexes(self.conn, table, rows, ascending)
+
+    @contextlib.contextmanager
+    def rewriting(self, table: Table, rows: int) -> Iterator[None]:
+        """A block that UPDATEs ``rows`` rows of ``table`` (totals, cycle-closing keys): on
+        PostgreSQL its secondary indexes are built once afterwards, as after a large load.
+
+        An UPDATE writes each row anew, with a new entry in every index (the rows a COPY packed
+        leave no room on their page for an update in place): the reference ERP's totals over
+        150,000 orders took 5.5–8.6 s with the indexes in place, 2.3 s plus 1.1 s to build
+        them afterwards (psql, the same rows)."""
+        indexes = self.deferred_indexes(table, rows)
+        if not indexes:
+            yield
+            return
+        with self.conn.begin_nested(), indexes_built_after(self.conn, table, indexes):
+            yield
 
     def has_rows(self, table: Table) -> bool:
         return self.conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None

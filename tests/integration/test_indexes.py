@@ -206,3 +206,69 @@ def test_indexes_that_come_back_different_fail_and_are_restored(
         engine.dispose()
     assert _indexes(postgres_url) == before
     assert _people(postgres_url) == []
+
+
+def test_totals_are_written_with_the_indexes_built_after(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An UPDATE of every seeded parent row (totals) builds the parent's indexes afterwards:
+    the code index, kept during the load because the codes rise, is rebuilt by the UPDATE."""
+    monkeypatch.setattr("seedlib.load.postgresql.DEFER_INDEXES_ROWS", 100)
+    engine = engine_for(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE TABLE orders (id serial PRIMARY KEY, code varchar(20) NOT NULL,"
+                    " total numeric(12, 2) NOT NULL DEFAULT 0)"
+                )
+            )
+            conn.execute(text("CREATE UNIQUE INDEX ix_orders_code ON orders (code)"))
+            # the same without totals: its code index stays through the load
+            conn.execute(text("CREATE TABLE quotes (LIKE orders INCLUDING DEFAULTS)"))
+            conn.execute(text("ALTER TABLE quotes ADD PRIMARY KEY (id)"))
+            conn.execute(text("CREATE UNIQUE INDEX ix_quotes_code ON quotes (code)"))
+            conn.execute(
+                text(
+                    "CREATE TABLE lines (id serial PRIMARY KEY,"
+                    " order_id integer NOT NULL REFERENCES orders (id),"
+                    " amount numeric(12, 2) NOT NULL)"
+                )
+            )
+
+        def code_index(name: str = "ix_orders_code") -> tuple[Any, ...]:
+            with engine.connect() as conn:
+                return tuple(
+                    conn.execute(
+                        text(
+                            "SELECT indexdef, CAST(CAST(indexname AS regclass) AS oid)"
+                            " FROM pg_indexes WHERE indexname = :name"
+                        ),
+                        {"name": name},
+                    ).one()
+                )
+
+        before, quotes_before = code_index(), code_index("ix_quotes_code")
+        tables = {
+            "orders": seedlib.TableSpec(
+                ROWS, columns={"total": seedlib.values.total_of("lines", "order_id", "amount")}
+            ),
+            "lines": seedlib.TableSpec(per_parent=("order_id", 1, 3)),
+            "quotes": ROWS,
+        }
+        seedlib.seed(postgres_url, tables=tables, label="totals")
+        after = code_index()
+        assert after[0] == before[0]
+        assert after[1] != before[1]  # built again after the UPDATE
+        assert code_index("ix_quotes_code") == quotes_before  # the load alone keeps it
+        with engine.connect() as conn:
+            wrong = conn.execute(
+                text(
+                    "SELECT count(*) FROM orders o WHERE o.total <> (SELECT coalesce(sum(amount),"
+                    " 0) FROM lines WHERE order_id = o.id)"
+                )
+            ).scalar_one()
+            assert wrong == 0
+            assert conn.execute(text("SELECT count(*) FROM orders")).scalar_one() == ROWS
+    finally:
+        engine.dispose()
