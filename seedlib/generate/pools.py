@@ -1,13 +1,25 @@
-"""Pools of realistic values, built once per run from a seeded Faker and picked by cell hash.
+"""Pools of realistic values, built once from a seeded Faker and picked by cell hash.
 
-Picking from a pool costs about a microsecond; calling Faker per value costs 10–100 µs.
+Picking from a pool costs about a microsecond; calling Faker per value costs 10–100 µs. Building
+the pools a run needs costs about 0.4 s (the reference ERP's), a fifth of a small ``seedctl``
+run, so built pools are also kept on disk (see :func:`cache_dir`) and read back by later
+processes, keyed by everything a pool depends on.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import sys
+import tempfile
 from collections.abc import Callable
 from functools import cached_property
+from pathlib import Path
 
+import faker
 from faker import Faker
 
 from seedlib.generate.rng import stable_hash
@@ -39,6 +51,61 @@ def _built(seed: int, locale: str, kind: str) -> tuple[str, ...] | None:
     return _BUILT.get((seed, locale, kind))
 
 
+def cache_dir() -> Path | None:
+    """Where built pools are kept between processes: ``SEEDLIB_CACHE_DIR`` (empty: nowhere),
+    else ``seedlib/pools`` in the user's cache directory (``XDG_CACHE_HOME`` or ``~/.cache``)."""
+    configured = os.environ.get("SEEDLIB_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured.strip() else None
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except RuntimeError:  # no home directory
+        return None
+    return Path(base) / "seedlib" / "pools"
+
+
+@functools.cache
+def _fingerprint() -> str:
+    """What a pool depends on besides seed, locale and kind: the builders (this file), the
+    installed Faker, Python's ``random`` (by version) and the pool size."""
+    digest = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=10)
+    digest.update(f"\0{faker.VERSION}\0{sys.version_info[:2]}\0{POOL_SIZE}".encode())
+    return digest.hexdigest()
+
+
+def _cached(seed: int, locale: str, kind: str) -> tuple[Path | None, tuple[str, ...] | None]:
+    folder = cache_dir()
+    if folder is None:
+        return None, None
+    path = folder / f"{_fingerprint()}-{seed}-{locale}-{kind}.json"
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return path, None
+    if (
+        isinstance(values, list)
+        and len(values) == POOL_SIZE
+        and all(isinstance(v, str) for v in values)
+    ):
+        return path, tuple(values)
+    return path, None  # damaged: built again and replaced
+
+
+def _keep(path: Path, pool: tuple[str, ...]) -> None:
+    """Write ``pool`` to ``path`` whole or not at all (a cache: failing to write costs only the
+    next process the build)."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False
+        ) as out:
+            json.dump(list(pool), out)
+        try:
+            os.replace(out.name, path)
+        except OSError:
+            os.unlink(out.name)
+
+
 class Pools:
     """Lazily built value pools for one seed; identical for equal seeds and Faker versions."""
 
@@ -58,9 +125,13 @@ class Pools:
             pool = _built(self.seed, self.locale, kind)
             if pool is None:
                 build = _BUILDERS[kind]
-                fake = self._faker
-                fake.seed_instance(stable_hash(self.seed, "pool", kind))
-                pool = tuple(build(fake) for _ in range(POOL_SIZE))
+                path, pool = _cached(self.seed, self.locale, kind)
+                if pool is None:
+                    fake = self._faker
+                    fake.seed_instance(stable_hash(self.seed, "pool", kind))
+                    pool = tuple(build(fake) for _ in range(POOL_SIZE))
+                    if path is not None:
+                        _keep(path, pool)
                 if len(_BUILT) >= BUILT_KEPT:  # a service seeding with many seeds
                     _BUILT.clear()
                 _BUILT[self.seed, self.locale, kind] = pool

@@ -1,11 +1,23 @@
-"""Value pools: built from a seeded Faker, identical for equal seeds, independent of call order."""
+"""Value pools: built from a seeded Faker, identical for equal seeds, independent of call order,
+and kept on disk for the next process exactly as built."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from seedlib.generate import pools as pools_module
 from seedlib.generate.pools import POOL_SIZE, Pools
+
+
+@pytest.fixture(autouse=True)
+def no_disk_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests build from Faker (the cache tests below name a folder of their own)."""
+    monkeypatch.setenv("SEEDLIB_CACHE_DIR", "")
 
 
 def fresh(seed: int) -> Pools:
@@ -58,3 +70,48 @@ def test_pick_indexes_the_pool_by_hash() -> None:
 def test_unknown_pool_raises_key_error() -> None:
     with pytest.raises(KeyError):
         Pools(0).get("no_such_pool")
+
+
+def test_a_pool_kept_on_disk_is_the_one_faker_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = fresh(21).get("company")  # no cache: from Faker
+    monkeypatch.setenv("SEEDLIB_CACHE_DIR", str(tmp_path))
+    assert fresh(21).get("company") == built  # built again, and kept
+    [kept] = tmp_path.glob("*-21-en_US-company.json")
+    assert tuple(json.loads(kept.read_text())) == built
+    # another process, with its own hash seed, reads it back
+    script = (
+        "from seedlib.generate.pools import Pools; import json; "
+        "print(json.dumps(Pools(21).get('company')))"
+    )
+    env = {"SEEDLIB_CACHE_DIR": str(tmp_path), "PYTHONHASHSEED": "random", "PATH": ""}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert tuple(json.loads(out.stdout)) == built
+    kept.write_text(json.dumps(["doctored"] * POOL_SIZE))  # read back, not built again
+    assert fresh(21).get("company") == ("doctored",) * POOL_SIZE
+
+
+def test_a_damaged_cache_file_is_built_again_and_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = fresh(22).get("city")
+    monkeypatch.setenv("SEEDLIB_CACHE_DIR", str(tmp_path))
+    fresh(22).get("city")
+    [kept] = tmp_path.glob("*-22-en_US-city.json")
+    for damage in ('["cut short"', '["too", "few"]', "[1, 2, 3]"):
+        kept.write_text(damage)
+        assert fresh(22).get("city") == built
+        assert tuple(json.loads(kept.read_text())) == built
+    assert [p.name for p in tmp_path.iterdir()] == [kept.name]  # no temporary files left
+
+
+def test_an_unwritable_cache_costs_only_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("SEEDLIB_CACHE_DIR", str(blocked / "pools"))
+    assert fresh(23).get("word") == fresh(23).get("word")
