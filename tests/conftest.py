@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS_INI = ROOT / "alembic.ini"
 APP_INI = ROOT / "examples" / "terp" / "alembic.ini"
 REQUIRE_SERVERS = os.environ.get("SEEDLIB_REQUIRE_SERVERS") == "1"
+# Value pools kept on disk go to a folder of this test run's, not to the user's cache (the
+# processes the tests start inherit it).
+os.environ.setdefault("SEEDLIB_CACHE_DIR", tempfile.mkdtemp(prefix="seedlib-test-pools-"))
 
 
 def _docker_postgres() -> Iterator[str] | None:

@@ -264,7 +264,8 @@ class _References(_State):
             # condition over the whole ledger (rows left out fragment it into many ranges).
             keys = self.inserted.get(table.fullname, [])
             pk = single_pk(table)
-            with self.rewriting(table, len(keys)):
+            # (Totals over the table itself need its indexes for the sums.)
+            with self.rewriting(table, 0 if table.fullname == child else len(keys)):
                 for start in range(0, len(keys), BATCH_ROWS):
                     chunk = keys[start : start + BATCH_ROWS]
                     where = (

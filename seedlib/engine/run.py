@@ -223,7 +223,7 @@ class _Seeding(_References, _Filters, _Sources):
         if not foreign_keys:
             return self.load_table(table, deferred, log)
         log.info(
-            "foreign_keys_deferred", table=table.fullname, constraints=[n for n, _ in foreign_keys]
+            "foreign_keys_deferred", table=table.fullname, constraints=[f[0] for f in foreign_keys]
         )
         totals = len(self.totals)
         self.hold_commits = True  # a commit now would publish the table without them
@@ -248,9 +248,11 @@ class _Seeding(_References, _Filters, _Sources):
         self.commit_if_due(0)
         return report
 
-    def deferred_foreign_keys(self, table: Table) -> list[tuple[str, str]]:
+    def deferred_foreign_keys(self, table: Table) -> list[tuple[str, str, int]]:
         """The foreign keys to check once after loading ``table`` (PostgreSQL, a fresh large
-        load made in this run: not resumed, not read from a source)."""
+        load made in this run: not resumed, not read from a source), among those to tables this
+        run seeds too (dropping a foreign key locks the table it references: never one of the
+        application's tables that this run does not write)."""
         dialect = self.conn.dialect
         name = table.fullname
         if (
@@ -260,7 +262,12 @@ class _Seeding(_References, _Filters, _Sources):
             or name in self.sources
         ):
             return []
-        return deferrable_foreign_keys(self.conn, table, self.plan.counts[name])
+        seeded = {
+            str(fk.name)
+            for fk in table.foreign_key_constraints
+            if fk.name and self.plan.counts.get(fk.referred_table.fullname, 0) > 0
+        }
+        return deferrable_foreign_keys(self.conn, table, self.plan.counts[name], seeded)
 
     def load_table(self, table: Table, deferred: set[str], log: Any) -> TableReport:
         started = time.perf_counter()

@@ -22,6 +22,7 @@ from pathlib import Path
 import faker
 from faker import Faker
 
+from seedlib.generate import rng
 from seedlib.generate.rng import stable_hash
 
 POOL_SIZE = 512
@@ -57,27 +58,35 @@ def cache_dir() -> Path | None:
     configured = os.environ.get("SEEDLIB_CACHE_DIR")
     if configured is not None:
         return Path(configured) if configured.strip() else None
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
     try:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
     except RuntimeError:  # no home directory
         return None
-    return Path(base) / "seedlib" / "pools"
+    return base / "seedlib" / "pools"
 
 
 @functools.cache
-def _fingerprint() -> str:
-    """What a pool depends on besides seed, locale and kind: the builders (this file), the
-    installed Faker, Python's ``random`` (by version) and the pool size."""
-    digest = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=10)
+def _fingerprint() -> str | None:
+    """What a pool depends on besides seed, locale and kind: the builders (this file) and the
+    seeding of Faker (``rng``), the installed Faker, Python's ``random`` (by version) and the
+    pool size. None where the sources cannot be read (then nothing is kept)."""
+    digest = hashlib.blake2b(digest_size=10)
+    try:
+        for source in (Path(__file__), Path(rng.__file__ or "")):
+            digest.update(source.read_bytes())
+    except OSError:
+        return None
     digest.update(f"\0{faker.VERSION}\0{sys.version_info[:2]}\0{POOL_SIZE}".encode())
     return digest.hexdigest()
 
 
 def _cached(seed: int, locale: str, kind: str) -> tuple[Path | None, tuple[str, ...] | None]:
     folder = cache_dir()
-    if folder is None:
+    fingerprint = _fingerprint()
+    if folder is None or fingerprint is None:
         return None, None
-    path = folder / f"{_fingerprint()}-{seed}-{locale}-{kind}.json"
+    path = folder / f"{fingerprint}-{seed}-{locale}-{kind}.json"
     try:
         values = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -99,11 +108,13 @@ def _keep(path: Path, pool: tuple[str, ...]) -> None:
         with tempfile.NamedTemporaryFile(
             "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False
         ) as out:
-            json.dump(list(pool), out)
-        try:
-            os.replace(out.name, path)
-        except OSError:
-            os.unlink(out.name)
+            try:
+                json.dump(list(pool), out)
+                out.close()
+                os.replace(out.name, path)
+            except OSError:
+                os.unlink(out.name)
+                raise
 
 
 class Pools:

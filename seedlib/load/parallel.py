@@ -104,11 +104,11 @@ def _quota_in(folder: Path) -> float | None:
         else:
             limit = (folder / "cpu.cfs_quota_us").read_text().strip()
             period = (folder / "cpu.cfs_period_us").read_text().strip()
-    except (OSError, ValueError):
+        if limit in ("max", "-1") or int(period) <= 0:
+            return None
+        return int(limit) / int(period)
+    except (OSError, ValueError):  # absent, unreadable or garbled: no quota known
         return None
-    if limit in ("max", "-1") or int(period) <= 0:
-        return None
-    return int(limit) / int(period)
 
 
 def default_workers(spare: int = 0) -> int:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from seedlib.exceptions import DataError
 from seedlib.load.generic import bind_processors, driver_rows
@@ -138,6 +138,12 @@ def deferrable_indexes(
     return found
 
 
+def _quoted(name: str) -> str:
+    """A name from the catalogue as an identifier, always quoted (SQLAlchemy's quoting leaves
+    some words PostgreSQL reserves, such as ``lateral``, bare)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 #: ``pg_get_indexdef`` of a B-tree index over one column, ascending, nothing else.
 _ONE_COLUMN = re.compile(r' USING btree \((\w+|"(?:[^"]|"")+")\)$')
 
@@ -178,15 +184,13 @@ def indexes_built_after(
         if constraint is None:
             raw.execute(f"DROP INDEX {index}")
         else:
-            raw.execute(f"ALTER TABLE {target} DROP CONSTRAINT {preparer.quote(constraint)}")
+            raw.execute(f"ALTER TABLE {target} DROP CONSTRAINT {_quoted(constraint)}")
     yield
     for _index, definition, constraint, clause in indexes:
         if constraint is None:
             raw.execute(definition)
         else:
-            raw.execute(
-                f"ALTER TABLE {target} ADD CONSTRAINT {preparer.quote(constraint)} {clause}"
-            )
+            raw.execute(f"ALTER TABLE {target} ADD CONSTRAINT {_quoted(constraint)} {clause}")
     dropped = {index[0] for index in indexes}
     rebuilt = [
         tuple(r)
@@ -209,7 +213,8 @@ DEFER_FOREIGN_KEYS_ROWS = 50_000
 # itself, no comment, nothing depending on them; between plain tables, this one owned by the
 # current role, which may reference the other.
 _FOREIGN_KEYS = """
-SELECT con.conname, pg_get_constraintdef(con.oid), CAST(CAST(con.confrelid AS regclass) AS text)
+SELECT con.conname, pg_get_constraintdef(con.oid), CAST(CAST(con.confrelid AS regclass) AS text),
+       CAST(con.conindid AS bigint)
 FROM pg_constraint AS con
 JOIN pg_class AS tc ON tc.oid = con.conrelid
 JOIN pg_class AS pc ON pc.oid = con.confrelid
@@ -224,6 +229,15 @@ WHERE con.conrelid = CAST(:table AS regclass) AND con.contype = 'f'
         AND d.deptype <> 'i')  -- its own triggers
   AND pg_has_role(tc.relowner, 'USAGE')
   AND has_table_privilege(con.confrelid, 'REFERENCES')
+  -- adding it again picks the first unique index over the referenced columns: only one may fit
+  AND (SELECT count(*) FROM pg_index AS pi
+       WHERE pi.indrelid = con.confrelid AND pi.indisunique AND pi.indisvalid
+         AND pi.indimmediate AND pi.indpred IS NULL AND pi.indexprs IS NULL
+         AND pi.indnkeyatts = cardinality(con.confkey)
+         AND (SELECT array_agg(k ORDER BY k)
+              FROM unnest(CAST(pi.indkey AS int2[])) WITH ORDINALITY AS u(k, n)
+              WHERE n <= pi.indnkeyatts)
+           = (SELECT array_agg(k ORDER BY k) FROM unnest(con.confkey) AS f(k))) = 1
 ORDER BY 1
 """
 
@@ -235,15 +249,20 @@ SELECT EXISTS (SELECT 1 FROM pg_trigger
 """
 
 
-def deferrable_foreign_keys(conn: Connection, table: Table, rows: int) -> list[tuple[str, str]]:
-    """``table``'s foreign keys that :func:`foreign_keys_checked_after` may drop for a load of
-    ``rows`` rows, as ``(name, definition)``: none unless the load is at least
-    ``DEFER_FOREIGN_KEYS_ROWS`` rows, the table holds no more rows than that already, and no
-    other session is using the table or the tables it references right now."""
-    if rows < DEFER_FOREIGN_KEYS_ROWS:
+def deferrable_foreign_keys(
+    conn: Connection, table: Table, rows: int, names: Collection[str]
+) -> list[tuple[str, str, int]]:
+    """``table``'s foreign keys among ``names`` that :func:`foreign_keys_checked_after` may drop
+    for a load of ``rows`` rows, as ``(name, definition, index of the referenced key)``: none
+    unless the load is at least ``DEFER_FOREIGN_KEYS_ROWS`` rows, the table holds no more rows
+    than that already, and no other session is using the table or the tables it references
+    right now."""
+    if rows < DEFER_FOREIGN_KEYS_ROWS or not names:
         return []
     target = conn.dialect.identifier_preparer.format_table(table)
-    found = [tuple(r) for r in conn.execute(text(_FOREIGN_KEYS), {"table": target})]
+    found = [
+        tuple(r) for r in conn.execute(text(_FOREIGN_KEYS), {"table": target}) if r[0] in names
+    ]
     if not found:
         return []
     referenced = sorted({r[2] for r in found})
@@ -255,21 +274,20 @@ def deferrable_foreign_keys(conn: Connection, table: Table, rows: int) -> list[t
     ).scalar_one()
     if present > rows:
         return []
-    # Dropping a foreign key locks the table, adding it locks the referenced tables against
-    # writes, both until commit: only when no one is using them now, never by waiting.
+    # Dropping a foreign key locks the table and the tables it references against every other
+    # session until commit: only when no one is using them now, never by waiting.
     try:
         with conn.begin_nested():
-            conn.execute(text(f"LOCK TABLE {target} IN ACCESS EXCLUSIVE MODE NOWAIT"))
-            for parent in referenced:
-                conn.execute(text(f"LOCK TABLE {parent} IN SHARE ROW EXCLUSIVE MODE NOWAIT"))
-    except OperationalError:  # lock not available
+            for locked in [target, *referenced]:
+                conn.execute(text(f"LOCK TABLE {locked} IN ACCESS EXCLUSIVE MODE NOWAIT"))
+    except DBAPIError:  # lock not available, or not allowed
         return []
-    return [(name, definition) for name, definition, _ in found]
+    return [(name, definition, index) for name, definition, _, index in found]
 
 
 @contextlib.contextmanager
 def foreign_keys_checked_after(
-    conn: Connection, table: Table, foreign_keys: Sequence[tuple[str, str]]
+    conn: Connection, table: Table, foreign_keys: Sequence[tuple[str, str, int]]
 ) -> Iterator[None]:
     """Drop ``foreign_keys`` (from :func:`deferrable_foreign_keys`) while ``table`` is loaded and
     add them again afterwards, which checks every row at once.
@@ -291,19 +309,19 @@ def foreign_keys_checked_after(
     target = preparer.format_table(table)
     raw = conn.connection.driver_connection
     assert raw is not None
-    for name, _definition in foreign_keys:
-        raw.execute(f"ALTER TABLE {target} DROP CONSTRAINT {preparer.quote(name)}")
+    for name, _definition, _index in foreign_keys:
+        raw.execute(f"ALTER TABLE {target} DROP CONSTRAINT {_quoted(name)}")
     yield
     raw.execute(
         f"ALTER TABLE {target} "
         + ", ".join(
-            f"ADD CONSTRAINT {preparer.quote(name)} {definition}"
-            for name, definition in foreign_keys
+            f"ADD CONSTRAINT {_quoted(name)} {definition}"
+            for name, definition, _index in foreign_keys
         )
     )
-    dropped = {name for name, _ in foreign_keys}
+    dropped = {name for name, _, _ in foreign_keys}
     added = [
-        (r[0], r[1])
+        (r[0], r[1], r[3])
         for r in conn.execute(text(_FOREIGN_KEYS), {"table": target})
         if r[0] in dropped
     ]

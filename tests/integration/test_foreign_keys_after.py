@@ -21,17 +21,27 @@ from seedlib.track.ledger import ensure_bookkeeping
 from tests.conftest import _postgres_database
 
 SCHEMA = [
-    "CREATE TABLE vendors (id serial PRIMARY KEY, name varchar(60) NOT NULL)",
+    "CREATE TABLE vendors (id serial PRIMARY KEY, name varchar(60) NOT NULL,"
+    " code varchar(20) NOT NULL UNIQUE)",
+    # a second unique index over the same column: adding a key again could pick either
+    "CREATE UNIQUE INDEX ix_vendors_code_too ON vendors (code)",
+    # the application's table, not seeded: its lock is never taken
+    "CREATE TABLE regions (id serial PRIMARY KEY, name varchar(20) NOT NULL)",
+    "INSERT INTO regions (name) VALUES ('north'), ('south'), ('east')",
     "CREATE TABLE items (id serial PRIMARY KEY,"
     " vendor_id integer NOT NULL REFERENCES vendors (id) ON DELETE CASCADE,"
     " backup_vendor_id integer, note varchar(40),"
-    " CONSTRAINT fk_items_backup FOREIGN KEY (backup_vendor_id) REFERENCES vendors (id)"
+    " vendor_code varchar(20) REFERENCES vendors (code),"
+    " region_id integer REFERENCES regions (id),"
+    # a word PostgreSQL reserves, which SQLAlchemy's quoting leaves bare
+    ' CONSTRAINT "lateral" FOREIGN KEY (backup_vendor_id) REFERENCES vendors (id)'
     " MATCH FULL ON UPDATE CASCADE,"
     " CONSTRAINT fk_items_commented FOREIGN KEY (backup_vendor_id) REFERENCES vendors (id))",
     "COMMENT ON CONSTRAINT fk_items_commented ON items IS 'kept: a comment would be lost'",
 ]
 ROWS = 300
 VENDORS = 20
+TABLES = {"vendors": VENDORS, "regions": 0, "items": ROWS}
 
 
 def _create(url: str) -> None:
@@ -82,11 +92,12 @@ def test_foreign_keys_are_added_back_exactly(
     monkeypatch.setattr("seedlib.load.postgresql.DEFER_FOREIGN_KEYS_ROWS", 100)
     _create(postgres_url)
     before = _foreign_keys(postgres_url)
-    result = seedlib.seed(postgres_url, tables={"vendors": VENDORS, "items": ROWS}, label="fk")
+    result = seedlib.seed(postgres_url, tables=TABLES, label="fk")
     after = _foreign_keys(postgres_url)
     assert {n: d for n, (d, _) in after.items()} == {n: d for n, (d, _) in before.items()}
     added_again = {n for n in before if before[n][1] != after[n][1]}
-    assert added_again == {"items_vendor_id_fkey", "fk_items_backup"}  # the commented one stays
+    # kept: the commented one, the one two indexes could serve, the one to a table not seeded
+    assert added_again == {"items_vendor_id_fkey", "lateral"}
     items = next(t for t in result.tables if t["table"] == "items")
     assert (items["rows"], items["skipped"]) == (ROWS, 0)
     orphans = _rows(
@@ -113,7 +124,7 @@ def test_rows_breaking_a_foreign_key_are_refused_as_with_it_in_place(
         _create(url)
         spec = TableSpec(ROWS, columns={"vendor_id": _vendor_or_none})
         with capture_logs() as logs:
-            result = seedlib.seed(url, tables={"vendors": VENDORS, "items": spec}, label="b")
+            result = seedlib.seed(url, tables={**TABLES, "items": spec}, label="b")
         broken = [e for e in logs if e["event"] == "foreign_keys_broken"]
         assert len(broken) == (1 if defer == "1" else 0)
         items = next(t for t in result.tables if t["table"] == "items")
@@ -131,19 +142,30 @@ def test_rows_breaking_a_foreign_key_are_refused_as_with_it_in_place(
     assert deferred[1] == len(range(0, ROWS, 37))  # exactly the rows naming no vendor
 
 
-def test_no_deferral_while_another_session_writes_a_referenced_table(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "application",
+    [
+        "INSERT INTO vendors (name, code) VALUES ('from the application', 'APP-1')",
+        "SELECT count(*) FROM vendors",
+    ],
+    ids=["writing", "reading"],
+)
+def test_no_deferral_while_another_session_uses_a_referenced_table(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, application: str
 ) -> None:
+    """Dropping a foreign key locks the referenced table against readers too: a session that
+    has read it in an open transaction keeps the constraints in place, and nothing waits."""
     monkeypatch.setattr("seedlib.load.postgresql.DEFER_FOREIGN_KEYS_ROWS", 100)
     _create(postgres_url)
     before = _foreign_keys(postgres_url)
     other = engine_for(postgres_url)
+    # were seeding to wait for that session's lock, it would fail instead of hanging here
+    impatient = postgres_url + ("&" if "?" in postgres_url else "?")
+    impatient += "options=-c%20lock_timeout%3D5000"
     try:
-        with other.connect() as conn:  # an application's open transaction writing vendors
-            conn.execute(text("INSERT INTO vendors (name) VALUES ('from the application')"))
-            result = seedlib.seed(
-                postgres_url, tables={"vendors": VENDORS, "items": ROWS}, label="busy"
-            )
+        with other.connect() as conn:  # the application's open transaction
+            conn.execute(text(application))
+            result = seedlib.seed(impatient, tables=TABLES, label="busy")
             conn.rollback()
     finally:
         other.dispose()
@@ -182,7 +204,7 @@ def test_no_chunk_commits_while_foreign_keys_are_dropped(
                 seed_tables(
                     conn,
                     metadata,
-                    {"vendors": VENDORS, "items": ROWS},
+                    TABLES,
                     settings=settings,
                     revision=label,
                     run_id=label,
@@ -193,4 +215,4 @@ def test_no_chunk_commits_while_foreign_keys_are_dropped(
         engine.dispose()
     assert any(e["event"] == "foreign_keys_deferred" for e in logs)
     assert len(seen) >= 2
-    assert set(seen) == {3}
+    assert set(seen) == {5}

@@ -115,3 +115,14 @@ def test_an_unwritable_cache_costs_only_the_build(
     blocked.write_text("not a folder")
     monkeypatch.setenv("SEEDLIB_CACHE_DIR", str(blocked / "pools"))
     assert fresh(23).get("word") == fresh(23).get("word")
+
+
+def test_no_cache_without_a_home_or_with_a_relative_cache_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SEEDLIB_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # ignored, as the spec says
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert pools_module.cache_dir() == tmp_path / ".cache" / "seedlib" / "pools"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert pools_module.cache_dir() == tmp_path / "xdg" / "seedlib" / "pools"

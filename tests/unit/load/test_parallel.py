@@ -132,6 +132,10 @@ def test_cgroup_v1_quota_and_unlimited_groups(tmp_path: Path) -> None:
     # In a container (cgroup namespace) the host's path is absent and the mount is its own.
     assert _cgroup(tmp_path / "ns", "0::/kubepods/pod9\n", {"cpu.max": "200000 100000"}) == 2.0
     assert cgroup_cpu_quota(str(tmp_path / "missing"), str(tmp_path)) is None
+    for garbled in ("", "150000 1e5", "max"):  # unreadable quotas are no quota
+        assert _cgroup(tmp_path / f"bad{len(garbled)}", "0::/\n", {"cpu.max": garbled}) is None
+    garbled_v1 = {"cpu/cpu.cfs_quota_us": "\n", "cpu/cpu.cfs_period_us": "100000\n"}
+    assert _cgroup(tmp_path / "bad_v1", "1:cpu:/\n", garbled_v1) is None
 
 
 def test_a_cpu_quota_lowers_the_usable_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
