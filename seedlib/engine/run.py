@@ -251,8 +251,8 @@ class _Seeding(_References, _Filters, _Sources):
     def deferred_foreign_keys(self, table: Table) -> list[tuple[str, str, int]]:
         """The foreign keys to check once after loading ``table`` (PostgreSQL, a fresh large
         load made in this run: not resumed, not read from a source), among those to tables this
-        run seeds too (dropping a foreign key locks the table it references: never one of the
-        application's tables that this run does not write)."""
+        run or an earlier seed revision seeds (dropping a foreign key locks the table it
+        references: never one of the application's own tables)."""
         dialect = self.conn.dialect
         name = table.fullname
         if (
@@ -262,10 +262,13 @@ class _Seeding(_References, _Filters, _Sources):
             or name in self.sources
         ):
             return []
+        seeded_tables = {t for t, n in self.plan.counts.items() if n > 0}
+        for counts in ledger.counts_by_revision(self.conn).values():  # earlier revisions'
+            seeded_tables.update(t for t, n in counts.items() if n > 0)
         seeded = {
             str(fk.name)
             for fk in table.foreign_key_constraints
-            if fk.name and self.plan.counts.get(fk.referred_table.fullname, 0) > 0
+            if fk.name and fk.referred_table.fullname in seeded_tables
         }
         return deferrable_foreign_keys(self.conn, table, self.plan.counts[name], seeded)
 

@@ -216,3 +216,28 @@ def test_no_chunk_commits_while_foreign_keys_are_dropped(
     assert any(e["event"] == "foreign_keys_deferred" for e in logs)
     assert len(seen) >= 2
     assert set(seen) == {5}
+
+
+def test_foreign_keys_to_tables_an_earlier_revision_seeded_are_deferred(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("seedlib.load.postgresql.DEFER_FOREIGN_KEYS_ROWS", 100)
+    _create(postgres_url)
+    engine = engine_for(postgres_url)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    settings = resolve_settings(database_url=postgres_url, size="100", environ={}, workers=1)
+    try:
+        with engine.begin() as conn:
+            ensure_bookkeeping(conn)
+            for revision, spec in (("r1", {"vendors": VENDORS}), ("r2", {"items": ROWS})):
+                with capture_logs() as logs:
+                    seed_tables(
+                        conn, metadata, spec, settings=settings, revision=revision, run_id="run"
+                    )
+    finally:
+        engine.dispose()
+    [deferred] = [e for e in logs if e["event"] == "foreign_keys_deferred"]
+    # vendors came from r1; regions holds only the application's rows
+    assert deferred["constraints"] == ["items_vendor_id_fkey", "lateral"]
+    assert _rows(postgres_url, "SELECT count(*) FROM items") == [(ROWS,)]
