@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from seedlib.exceptions import DataError
 from seedlib.load.generic import bind_processors, driver_rows
@@ -122,20 +122,27 @@ def deferrable_indexes(
         found = [index for index in found if _only_column(index[1]) not in in_order]
     if not found or conn.execute(text(_KEEP_INDEXES), {"table": target}).scalar_one():
         return []
+    return found if _fresh_and_free(conn, target, rows) else []
+
+
+def _fresh_and_free(conn: Connection, target: str, rows: int, also: Sequence[str] = ()) -> bool:
+    """Whether ``target`` holds no more than ``rows`` rows, and whether it and the tables
+    ``also`` are now locked by this transaction: dropping an index or a foreign key locks them
+    against every other session until commit, so only when no one is using them now, never by
+    waiting behind (and then in front of) their queries."""
     present = conn.execute(
         text(f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT :n) AS present"),
         {"n": rows + 1},
     ).scalar_one()
     if present > rows:
-        return []
-    # Dropping an index locks the table against every other session until commit: only when
-    # no one is using it now, never by waiting behind (and then in front of) their queries.
+        return False
     try:
         with conn.begin_nested():
-            conn.execute(text(f"LOCK TABLE {target} IN ACCESS EXCLUSIVE MODE NOWAIT"))
-    except OperationalError:  # lock not available
-        return []
-    return found
+            for locked in [target, *also]:
+                conn.execute(text(f"LOCK TABLE {locked} IN ACCESS EXCLUSIVE MODE NOWAIT"))
+    except DBAPIError:  # lock not available, or not allowed
+        return False
+    return True
 
 
 def _quoted(name: str) -> str:
@@ -268,19 +275,8 @@ def deferrable_foreign_keys(
     referenced = sorted({r[2] for r in found})
     if conn.execute(text(_PENDING_EVENTS_POSSIBLE), {"tables": [target, *referenced]}).scalar_one():
         return []
-    present = conn.execute(
-        text(f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT :n) AS present"),
-        {"n": rows + 1},
-    ).scalar_one()
-    if present > rows:
-        return []
-    # Dropping a foreign key locks the table and the tables it references against every other
-    # session until commit: only when no one is using them now, never by waiting.
-    try:
-        with conn.begin_nested():
-            for locked in [target, *referenced]:
-                conn.execute(text(f"LOCK TABLE {locked} IN ACCESS EXCLUSIVE MODE NOWAIT"))
-    except DBAPIError:  # lock not available, or not allowed
+    # Dropping a foreign key locks the table it references too.
+    if not _fresh_and_free(conn, target, rows, also=referenced):
         return []
     return [(name, definition, index) for name, definition, _, index in found]
 

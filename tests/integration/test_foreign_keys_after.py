@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, text
+from sqlalchemy import Engine, MetaData, text
 from structlog.testing import capture_logs
 
 import seedlib
 from seedlib import TableSpec
-from seedlib.config import resolve_settings
+from seedlib.config import Settings, resolve_settings
 from seedlib.db import engine_for
 from seedlib.engine import seed_tables
 from seedlib.track.ledger import ensure_bookkeeping
@@ -78,6 +78,15 @@ def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
             return [tuple(r) for r in conn.execute(text(query))]
     finally:
         engine.dispose()
+
+
+def _engine_run(url: str) -> tuple[Engine, MetaData, Settings]:
+    """The schema created at ``url``, reflected, and settings for calling the engine directly."""
+    _create(url)
+    engine = engine_for(url)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    return engine, metadata, resolve_settings(database_url=url, size="100", environ={}, workers=1)
 
 
 @pytest.fixture
@@ -178,11 +187,7 @@ def test_no_chunk_commits_while_foreign_keys_are_dropped(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("seedlib.load.postgresql.DEFER_FOREIGN_KEYS_ROWS", 100)
-    _create(postgres_url)
-    engine = engine_for(postgres_url)
-    metadata = MetaData()
-    metadata.reflect(engine)
-    settings = resolve_settings(database_url=postgres_url, size="100", environ={}, workers=1)
+    engine, metadata, settings = _engine_run(postgres_url)
     seen: list[int] = []
     try:
         with engine.begin() as conn:
@@ -222,11 +227,7 @@ def test_foreign_keys_to_tables_an_earlier_revision_seeded_are_deferred(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("seedlib.load.postgresql.DEFER_FOREIGN_KEYS_ROWS", 100)
-    _create(postgres_url)
-    engine = engine_for(postgres_url)
-    metadata = MetaData()
-    metadata.reflect(engine)
-    settings = resolve_settings(database_url=postgres_url, size="100", environ={}, workers=1)
+    engine, metadata, settings = _engine_run(postgres_url)
     try:
         with engine.begin() as conn:
             ensure_bookkeeping(conn)
