@@ -43,6 +43,7 @@ from seedlib.generate.values import (
     constant,
 )
 from seedlib.load import open_writer, reserve_keys
+from seedlib.load import postgresql as postgresql_load
 from seedlib.load.generic import bind_processors, driver_rows
 from seedlib.load.parallel import FORKED_LOADERS, load_batches, workers_for
 from seedlib.load.postgresql import (
@@ -260,6 +261,7 @@ class _Seeding(_References, _Filters, _Sources):
             or (dialect.name, dialect.driver) != ("postgresql", "psycopg")
             or (name in self.saved and self.saved[name].done > 0)
             or name in self.sources
+            or self.plan.counts[name] < postgresql_load.DEFER_FOREIGN_KEYS_ROWS
         ):
             return []
         seeded_tables = {t for t, n in self.plan.counts.items() if n > 0}
