@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -289,3 +290,13 @@ def fits_plan(actual: dict[str, int], planned: dict[str, int]) -> bool:
         0 < actual[t] <= planned[t] if t in RULE_TABLES and planned[t] else actual[t] == planned[t]
         for t in planned
     )
+
+
+def rows(url: str, query: str) -> list[tuple[Any, ...]]:
+    """The rows ``query`` returns at ``url``, as tuples (a connection of its own)."""
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(query))]
+    finally:
+        engine.dispose()

@@ -16,9 +16,11 @@ import seedlib
 from seedlib import TableSpec
 from seedlib.config import Settings, resolve_settings
 from seedlib.db import engine_for
+from seedlib.engine import run as run_module
 from seedlib.engine import seed_tables
+from seedlib.exceptions import DataError
 from seedlib.track.ledger import ensure_bookkeeping
-from tests.conftest import _postgres_database
+from tests.conftest import _postgres_database, rows
 
 SCHEMA = [
     "CREATE TABLE vendors (id serial PRIMARY KEY, name varchar(60) NOT NULL,"
@@ -71,15 +73,6 @@ def _foreign_keys(url: str) -> dict[str, tuple[str, int]]:
         engine.dispose()
 
 
-def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
-    engine = engine_for(url)
-    try:
-        with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(query))]
-    finally:
-        engine.dispose()
-
-
 def _engine_run(url: str) -> tuple[Engine, MetaData, Settings]:
     """The schema created at ``url``, reflected, and settings for calling the engine directly."""
     _create(url)
@@ -109,13 +102,13 @@ def test_foreign_keys_are_added_back_exactly(
     assert added_again == {"items_vendor_id_fkey", "lateral"}
     items = next(t for t in result.tables if t["table"] == "items")
     assert (items["rows"], items["skipped"]) == (ROWS, 0)
-    orphans = _rows(
+    orphans = rows(
         postgres_url,
         "SELECT count(*) FROM items i LEFT JOIN vendors v ON v.id = i.vendor_id WHERE v.id IS NULL",
     )
     assert orphans == [(0,)]
     seedlib.unseed(postgres_url, label="fk")
-    assert _rows(postgres_url, "SELECT count(*) FROM items") == [(0,)]
+    assert rows(postgres_url, "SELECT count(*) FROM items") == [(0,)]
 
 
 def _vendor_or_none(ordinal: int, h: int, row: dict[str, Any]) -> int:
@@ -142,7 +135,7 @@ def test_rows_breaking_a_foreign_key_are_refused_as_with_it_in_place(
                 items["rows"],
                 items["skipped"],
                 items["content_hash"],
-                _rows(url, "SELECT * FROM items ORDER BY id"),
+                rows(url, "SELECT * FROM items ORDER BY id"),
                 {n: d for n, (d, _) in _foreign_keys(url).items()},
             )
         )
@@ -241,4 +234,24 @@ def test_foreign_keys_to_tables_an_earlier_revision_seeded_are_deferred(
     [deferred] = [e for e in logs if e["event"] == "foreign_keys_deferred"]
     # vendors came from r1; regions holds only the application's rows
     assert deferred["constraints"] == ["items_vendor_id_fkey", "lateral"]
-    assert _rows(postgres_url, "SELECT count(*) FROM items") == [(ROWS,)]
+    assert rows(postgres_url, "SELECT count(*) FROM items") == [(ROWS,)]
+
+
+def test_foreign_keys_that_differ_when_added_again_roll_the_run_back(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A definition PostgreSQL reads back differently (here: sent in lower case) fails the run
+    with a DataError; the savepoint restores the constraints as they were (same OIDs)."""
+    monkeypatch.setattr("seedlib.load.postgresql.DEFER_FOREIGN_KEYS_ROWS", 100)
+    original = run_module.deferrable_foreign_keys
+
+    def lower_case(*args: Any) -> list[tuple[str, str, int]]:
+        return [(n, d.lower(), i) for n, d, i in original(*args)]
+
+    monkeypatch.setattr(run_module, "deferrable_foreign_keys", lower_case)
+    _create(postgres_url)
+    before = _foreign_keys(postgres_url)
+    with pytest.raises(DataError, match="differ after adding them again"):
+        seedlib.seed(postgres_url, tables=TABLES, label="differ")
+    assert _foreign_keys(postgres_url) == before
+    assert rows(postgres_url, "SELECT count(*) FROM items") == [(0,)]

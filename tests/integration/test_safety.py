@@ -17,6 +17,7 @@ from tests.conftest import (
     TERP_TABLES,
     Seedctl,
     migrate_app,
+    rows,
     table_counts,
 )
 
@@ -27,15 +28,6 @@ def execute(url: str, *statements: str) -> None:
         with engine.begin() as conn:
             for statement in statements:
                 conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
-def rows(url: str, query: str) -> list[tuple[Any, ...]]:
-    engine = engine_for(url)
-    try:
-        with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(query))]
     finally:
         engine.dispose()
 
