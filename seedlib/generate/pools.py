@@ -15,15 +15,17 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
+from importlib import metadata
 from pathlib import Path
-
-import faker
-from faker import Faker
+from typing import TYPE_CHECKING
 
 from seedlib.generate import rng
 from seedlib.generate.rng import stable_hash
+
+if TYPE_CHECKING:  # imported when a pool is first built: a run served from the cache never is
+    from faker import Faker
 
 POOL_SIZE = 512
 
@@ -68,48 +70,56 @@ def cache_dir() -> Path | None:
 
 @functools.cache
 def _fingerprint() -> str | None:
-    """What a pool depends on besides seed, locale and kind: the builders (this file) and the
-    seeding of Faker (``rng``), the installed Faker, Python's ``random`` (by version) and the
-    pool size. None where the sources cannot be read (then nothing is kept)."""
+    """What a kept list depends on besides its name: the code that builds lists (this file, the
+    seeding of Faker in ``rng``, the maskers' vocabulary), the installed Faker, Python's
+    ``random`` (by version) and the pool size. None where the sources cannot be read (then
+    nothing is kept)."""
+    from seedlib.mask import maskers
+
     digest = hashlib.blake2b(digest_size=10)
     try:
-        for source in (Path(__file__), Path(rng.__file__ or "")):
-            digest.update(source.read_bytes())
+        for module in (sys.modules[__name__], rng, maskers):
+            digest.update(Path(module.__file__ or "").read_bytes())
     except OSError:
         return None
-    digest.update(f"\0{faker.VERSION}\0{sys.version_info[:2]}\0{POOL_SIZE}".encode())
+    digest.update(f"\0{metadata.version('Faker')}\0{sys.version_info[:2]}\0{POOL_SIZE}".encode())
     return digest.hexdigest()
 
 
-def _cached(seed: int, locale: str, kind: str) -> tuple[Path | None, tuple[str, ...] | None]:
+def kept(name: str, build: Callable[[], Iterable[str]], size: int | None = None) -> tuple[str, ...]:
+    """``build()``'s strings, read from the cache folder when an earlier process kept them
+    under ``name`` (a list of ``size`` strings, when given), else built and kept. Building
+    needs Faker; a process served from the cache never imports it (about 0.1 s)."""
     folder = cache_dir()
-    fingerprint = _fingerprint()
-    if folder is None or fingerprint is None:
-        return None, None
-    path = folder / f"{fingerprint}-{seed}-{locale}-{kind}.json"
-    try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return path, None
-    if (
-        isinstance(values, list)
-        and len(values) == POOL_SIZE
-        and all(isinstance(v, str) for v in values)
-    ):
-        return path, tuple(values)
-    return path, None  # damaged: built again and replaced
+    fingerprint = _fingerprint() if folder is not None else None
+    path = folder / f"{fingerprint}-{name}.json" if folder and fingerprint else None
+    if path is not None:
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            values = None
+        if (
+            isinstance(values, list)
+            and (size is None or len(values) == size)
+            and all(isinstance(v, str) for v in values)
+        ):
+            return tuple(values)
+    built = tuple(build())  # missing or damaged: built again and replaced
+    if path is not None:
+        _keep(path, built)
+    return built
 
 
-def _keep(path: Path, pool: tuple[str, ...]) -> None:
-    """Write ``pool`` to ``path`` whole or not at all (a cache: failing to write costs only the
-    next process the build)."""
+def _keep(path: Path, values: tuple[str, ...]) -> None:
+    """Write ``values`` to ``path`` whole or not at all (a cache: failing to write costs only
+    the next process the build)."""
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(
             "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False
         ) as out:
             try:
-                json.dump(list(pool), out)
+                json.dump(list(values), out)
                 out.close()
                 os.replace(out.name, path)
             except OSError:
@@ -127,6 +137,8 @@ class Pools:
 
     @cached_property
     def _faker(self) -> Faker:
+        from faker import Faker
+
         return Faker(self.locale)
 
     def get(self, kind: str) -> tuple[str, ...]:
@@ -136,13 +148,13 @@ class Pools:
             pool = _built(self.seed, self.locale, kind)
             if pool is None:
                 build = _BUILDERS[kind]
-                path, pool = _cached(self.seed, self.locale, kind)
-                if pool is None:
+
+                def made() -> Iterator[str]:
                     fake = self._faker
                     fake.seed_instance(stable_hash(self.seed, "pool", kind))
-                    pool = tuple(build(fake) for _ in range(POOL_SIZE))
-                    if path is not None:
-                        _keep(path, pool)
+                    return (build(fake) for _ in range(POOL_SIZE))
+
+                pool = kept(f"{self.seed}-{self.locale}-{kind}", made, POOL_SIZE)
                 if len(_BUILT) >= BUILT_KEPT:  # a service seeding with many seeds
                     _BUILT.clear()
                 _BUILT[self.seed, self.locale, kind] = pool

@@ -54,20 +54,27 @@ _EIN_PREFIXES = tuple(
 )
 
 
+def _person_names(attribute: str) -> list[str]:
+    from faker.providers.person.en_US import Provider
+
+    return sorted(getattr(Provider, attribute))
+
+
 class Vocabulary:
-    """Realistic words to mask with, built once (deterministically) and shared by maskers."""
+    """Realistic words to mask with, built once (deterministically) and shared by maskers; the
+    names Faker lists are kept on disk with the value pools."""
 
     @cached_property
     def first_names(self) -> tuple[str, ...]:
-        from faker.providers.person.en_US import Provider
+        from seedlib.generate.pools import kept
 
-        return tuple(sorted(Provider.first_names))
+        return kept("vocabulary-first_names", lambda: _person_names("first_names"))
 
     @cached_property
     def last_names(self) -> tuple[str, ...]:
-        from faker.providers.person.en_US import Provider
+        from seedlib.generate.pools import kept
 
-        return tuple(sorted(Provider.last_names))
+        return kept("vocabulary-last_names", lambda: _person_names("last_names"))
 
     @cached_property
     def name_words(self) -> frozenset[str]:

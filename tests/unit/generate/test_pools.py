@@ -126,3 +126,37 @@ def test_no_cache_without_a_home_or_with_a_relative_cache_home(
     assert pools_module.cache_dir() == tmp_path / ".cache" / "seedlib" / "pools"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert pools_module.cache_dir() == tmp_path / "xdg" / "seedlib" / "pools"
+
+
+def test_masking_names_are_kept_on_disk_with_the_pools(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faker.providers.person.en_US import Provider
+
+    from seedlib.mask.maskers import Vocabulary
+
+    monkeypatch.setenv("SEEDLIB_CACHE_DIR", str(tmp_path))
+    names = Vocabulary().last_names
+    assert names == tuple(sorted(Provider.last_names))
+    [kept] = tmp_path.glob("*-vocabulary-last_names.json")
+    assert tuple(json.loads(kept.read_text())) == names
+    kept.write_text(json.dumps(["Doctored"]))  # read back, not built again
+    assert Vocabulary().last_names == ("Doctored",)
+
+
+def test_a_process_served_from_the_cache_never_imports_faker(tmp_path: Path) -> None:
+    """What keeps a short run short: Faker's import (about 0.1 s) happens only to build."""
+    script = (
+        "import sys; from seedlib.generate.pools import Pools; "
+        "from seedlib.mask.maskers import Vocabulary; "
+        "Pools(31).get('city'); Vocabulary().first_names; Vocabulary().last_names; "
+        "print('faker' in sys.modules)"
+    )
+    env = {"SEEDLIB_CACHE_DIR": str(tmp_path), "PATH": ""}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert runs == ["True", "False"]  # built (and kept) by the first, read by the second

@@ -7,10 +7,11 @@ import statistics
 import subprocess
 import sys
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seedlib.generate.rng import MASK64, cell, stable_hash, unit
+from seedlib.generate.rng import MASK64, SMALL_RANGE, cell, hashes, stable_hash, unit
 
 
 def test_stable_hash_is_deterministic_and_sensitive_to_every_part() -> None:
@@ -69,3 +70,18 @@ def test_unit_extremes() -> None:
     assert unit(0) == 0.0
     assert unit(MASK64) < 1.0
     assert unit(1 << 63) == 0.5
+
+
+def test_hashes_are_the_cells_whether_numpy_makes_them_or_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numpy  # noqa: F401  (loaded: every range goes through numpy)
+
+    base = stable_hash(0, "t", "c")
+    for start, stop in ((0, 5), (7, SMALL_RANGE + 9), (3, 3)):
+        assert hashes(base, start, stop) == [cell(base, o) for o in range(start, stop)]
+    monkeypatch.delitem(sys.modules, "numpy")  # not loaded: small ranges stay in Python
+    assert hashes(base, 7, 7 + SMALL_RANGE - 1) == [
+        cell(base, o) for o in range(7, SMALL_RANGE + 6)
+    ]
+    assert "numpy" not in sys.modules
