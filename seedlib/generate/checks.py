@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import operator as ops
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,9 @@ class Check:
     sql: str
     columns: frozenset[str]
     predicate: Predicate | None
+    #: ``(column, operator, constant)`` when the whole check compares one column with a
+    #: constant (``quantity > 0``): then it can test a batch's column at once.
+    comparison: tuple[str, str, Any] | None = None
 
     @property
     def understood(self) -> bool:
@@ -145,13 +148,66 @@ def table_checks(table: Table, dialect: str = "sqlite") -> list[Check]:
         tree = parse(sql, dialect)
         columns = frozenset(c.name for c in tree.find_all(exp.Column)) if tree else frozenset()
         predicate: Predicate | None = None
+        comparison = None
         if tree is not None:
             try:
                 predicate = compile_predicate(tree, list(table.columns.keys()))
+                comparison = _column_comparison(tree, list(table.columns.keys()))
             except NotUnderstood:
                 predicate = None
-        checks.append(Check(name, sql, columns, predicate))
+        checks.append(Check(name, sql, columns, predicate, comparison))
     return checks
+
+
+def _column_comparison(tree: exp.Expression, columns: list[str]) -> tuple[str, str, Any] | None:
+    """``(column, operator, constant)`` when ``tree`` is just ``column op constant`` (either
+    way round; the constant may be any expression of constants, a cast say), else None."""
+    while isinstance(tree, exp.Paren):
+        tree = tree.this
+    op = _COMPARISONS.get(type(tree))
+    if op is None or tree.args.get("negate"):
+        return None
+    left, right = tree.this, tree.expression
+    while isinstance(left, exp.Paren):
+        left = left.this
+    if not isinstance(left, exp.Column):
+        left, right, op = right, left, _FLIPPED[op]
+        while isinstance(left, exp.Paren):
+            left = left.this
+    if not isinstance(left, exp.Column):
+        return None
+    lookup = {c.lower(): c for c in columns}
+    name = left.name if left.name in columns else lookup.get(left.name.lower())
+    known, constant = _constant(right)
+    return (name, op, constant) if name is not None and known and constant is not None else None
+
+
+def holds_between(op: str, constant: Any, low: Any, high: Any) -> bool:
+    """Whether ``value op constant`` is TRUE for every value from ``low`` to ``high`` (an
+    ordering comparison holds over a range exactly when it holds at both ends)."""
+    return op in ("<", "<=", ">", ">=") and all(
+        _compare(op, end, constant) is True for end in (low, high)
+    )
+
+
+def failing(values: Sequence[Any], op: str, constant: Any) -> list[int]:
+    """Indexes of the ``values`` for which ``value op constant`` is FALSE, as the check's
+    predicate would judge each of them (NULL passes)."""
+    compare = _OPERATORS[op]
+    kind = type(constant)
+    out = []
+    for index, value in enumerate(values):
+        if value is None:
+            continue
+        if type(value) is kind:
+            try:
+                if not compare(value, constant):
+                    out.append(index)
+            except TypeError:
+                pass
+        elif _compare(op, value, constant) is False:
+            out.append(index)
+    return out
 
 
 # -- evaluation ---------------------------------------------------------------------------
@@ -189,17 +245,22 @@ def _literal(node: exp.Literal) -> Any:
 
 
 def _cast_to(value: Any, kind: exp.DataType) -> Any:
+    """``value`` cast to ``kind``; NULL (unknown: the database judges the row) when the text
+    is not one (the database's cast would fail)."""
     if value is None:
         return None
     target = kind.this
     types = exp.DataType.Type
     if isinstance(value, str):
-        if target == types.DATE:
-            return dt.date.fromisoformat(value)
-        if target in (types.TIMESTAMP, types.TIMESTAMPTZ, types.DATETIME):
-            return dt.datetime.fromisoformat(value)
-        if target in (types.DECIMAL, types.DOUBLE, types.FLOAT, types.INT, types.BIGINT):
-            return Decimal(value)
+        try:
+            if target == types.DATE:
+                return dt.date.fromisoformat(value)
+            if target in (types.TIMESTAMP, types.TIMESTAMPTZ, types.DATETIME):
+                return dt.datetime.fromisoformat(value)
+            if target in (types.DECIMAL, types.DOUBLE, types.FLOAT, types.INT, types.BIGINT):
+                return Decimal(value)
+        except (ValueError, ArithmeticError):
+            return None
     return value
 
 
@@ -247,7 +308,7 @@ def _coerce(text: str, like: Any) -> Any:
             return dt.date.fromisoformat(text)
         if isinstance(like, int | float | Decimal):
             return Decimal(text)
-    except ValueError:
+    except (ValueError, ArithmeticError):  # not a date or number: compared as text
         pass
     return text
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import types
 
+from seedlib.generate.checks import failing, holds_between
+
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
 
@@ -173,6 +175,15 @@ def _holds(kind: types.TypeEngine[Any], low: Any, high: Any) -> bool:
     return False
 
 
+def _failing_check(op: str, constant: Any, name: str) -> ColumnTest:
+    reason = f"fails CHECK {name}"
+
+    def test(values: Sequence[Any]) -> list[tuple[int, str]]:
+        return [(i, reason) for i in failing(values, op, constant)]
+
+    return test
+
+
 def column_tests(column: Column[Any], *, has_default: bool) -> list[ColumnTest]:
     """The batch tests for one column's values."""
     kind = _kind(column)
@@ -235,7 +246,21 @@ class RowValidator:
                 self.tests.append((position, name, test))
         present = set(self.columns)
         # Only checks on columns we write: the others see server defaults we do not know.
-        self.checks = [c for c in checks if c.understood and c.columns <= present]
+        self.checks = []
+        for check in checks:
+            if not (check.understood and check.columns <= present):
+                continue
+            if check.comparison is None:
+                self.checks.append(check)
+                continue
+            # One column against a constant: tested a batch's column at once, after the type
+            # tests, and not at all when the generator's range satisfies it at both ends.
+            name, op, constant = check.comparison
+            if name in numbers and holds_between(op, constant, *numbers[name]):
+                continue
+            self.tests.append(
+                (self.columns.index(name), name, _failing_check(op, constant, check.name))
+            )
 
     def __bool__(self) -> bool:
         return bool(self.tests or self.checks)

@@ -139,3 +139,46 @@ def test_promises_that_cannot_hold_keep_the_tests() -> None:
     assert not any(test[1] == "n" for test in fits.tests)
     with pytest.raises(ValueError, match="below the lower"):
         values.integers(40_000, 5)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "qty > 0",
+        "0 < qty",
+        "(qty >= -5)",
+        "qty <= (10)::numeric",
+        "qty <> 3",
+        "qty = 2.5",
+        "CAST(qty AS INTEGER) >= 0",  # a cast column: left to the row path
+        "qty > 0 AND qty < 9",  # two comparisons: row path
+    ],
+)
+def test_a_check_on_one_column_tests_the_batch_as_the_rows_would(sql: str) -> None:
+    """A check comparing one column with a constant runs on the batch's column at once; it
+    rejects exactly the rows its predicate rejects, whatever the values' types."""
+    table = Table("c", MetaData(), Column("qty", Numeric(8, 2)), CheckConstraint(sql, name="k"))
+    [check] = table_checks(table, "postgresql")
+    values: list[object] = [None, 0, 1, 2, 3, 9, -5, -6, 10, 11, 2.5, Decimal("2.50"), "3", "x"]
+    expected = {i for i, v in enumerate(values) if check.predicate({"qty": v}) is False}
+    validator = RowValidator(table, ["qty"], [check])
+    assert bool(validator.checks) == (check.comparison is None)
+    assert {r.index for r in validator.rejections([[v] for v in values])} == expected
+    assert {
+        i for i, r in validator.column_rejections([values]).items() if "CHECK k" in r.reason
+    } == (expected if check.comparison else set())
+
+
+def test_a_check_the_promised_range_satisfies_is_not_tested() -> None:
+    table = Table(
+        "p",
+        MetaData(),
+        Column("qty", Integer, nullable=False),
+        CheckConstraint("qty > 0", name="positive"),
+    )
+    checks = table_checks(table)
+    for bounds, tested in [((1, 50), False), ((0, 50), True), ((-3, -1), True)]:
+        validator = RowValidator(table, ["qty"], checks, numbers_within={"qty": bounds})
+        assert any(t[1] == "qty" for t in validator.tests) == tested, bounds
+    validator = RowValidator(table, ["qty"], checks, numbers_within={"qty": (0, 50)})
+    assert [r.reason for r in validator.rejections([[0], [1]])] == ["fails CHECK positive"]
