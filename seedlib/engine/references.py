@@ -14,6 +14,7 @@ from sqlalchemy import (
     Numeric,
     and_,
     func,
+    literal,
     select,
     update,
 )
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 from seedlib.engine.shapes import (
     BATCH_ROWS,
     EXISTING_PARENT_KEYS,
+    PARENTS_READ_WHOLE,
     is_int,
     key_shape,
     single_pk,
@@ -191,12 +193,11 @@ class _References(_State):
 
         return Columnar(one, many)
 
-    def parent_values(
-        self, table: Table, gens: Sequence[ParentValue], keys: Sequence[Any]
-    ) -> list[list[Any]]:
-        """For each of ``gens`` (all reading through the same foreign-key column, whose values
-        for the batch are ``keys``), its ``column`` of the parent rows those keys name; read
-        with one query per batch for all of them."""
+    def parent_columns(
+        self, table: Table, gens: Sequence[ParentValue]
+    ) -> tuple[Column[Any], dict[str, int]]:
+        """The parent key column that ``gens`` (all reading through the same foreign-key
+        column) read through, and the parent columns they read, each with its position."""
         fk_column = gens[0].fk_column
         column = table.c.get(fk_column)
         fk = next(iter(column.foreign_keys), None) if column is not None else None
@@ -215,17 +216,65 @@ class _References(_State):
                 f"{table.fullname}: values.parent(): {parent.fullname} has no column "
                 f"{', '.join(missing)}"
             )
-        wanted = list({k for k in keys if k is not None})
-        found: dict[Any, tuple[Any, ...]] = {}
-        for start in range(0, len(wanted), BATCH_ROWS):
-            part = wanted[start : start + BATCH_ROWS]
-            rows = self.conn.execute(
-                select(fk.column, *(parent.c[n] for n in wanted_names)).where(
-                    in_values(fk.column, part)
-                )
+        return fk.column, wanted_names
+
+    def read_parents_whole(self, table: Table, gens: Sequence[ParentValue]) -> bool:
+        """Read, once for the load of ``table``, every parent row its ``values.parent``
+        columns read, when each parent table holds at most :data:`PARENTS_READ_WHOLE` rows and
+        is not ``table`` itself: then making a batch asks the database nothing (one scan
+        instead of a query per batch, and the batches can be made while a COPY is open, or by
+        forked processes). False when some parent must be queried batch by batch."""
+        self.parents_read.clear()
+        by_column: dict[str, list[ParentValue]] = {}
+        for gen in gens:
+            by_column.setdefault(gen.fk_column, []).append(gen)
+        plans = []
+        for through in by_column.values():
+            key, wanted_names = self.parent_columns(table, through)
+            parent = key.table
+            if parent is table or (
+                self.conn.execute(
+                    select(func.count()).select_from(
+                        select(literal(1))
+                        .select_from(parent)
+                        .limit(PARENTS_READ_WHOLE + 1)
+                        .subquery()
+                    )
+                ).scalar_one()
+                > PARENTS_READ_WHOLE
+            ):
+                return False
+            plans.append((through[0].fk_column, key, wanted_names))
+        for fk_column, key, wanted_names in plans:
+            parent = key.table
+            rows = self.conn.execute(select(key, *(parent.c[n] for n in wanted_names)))
+            self.parents_read[fk_column] = (
+                wanted_names,
+                {k: tuple(values) for k, *values in rows},
             )
-            for key, *values in rows:
-                found[key] = tuple(values)
+        return True
+
+    def parent_values(
+        self, table: Table, gens: Sequence[ParentValue], keys: Sequence[Any]
+    ) -> list[list[Any]]:
+        """For each of ``gens`` (all reading through the same foreign-key column, whose values
+        for the batch are ``keys``), its ``column`` of the parent rows those keys name: from
+        the parent rows read whole, else with one query per batch for all of them."""
+        read = self.parents_read.get(gens[0].fk_column)
+        if read is not None:
+            wanted_names, found = read
+        else:
+            key, wanted_names = self.parent_columns(table, gens)
+            parent = key.table
+            wanted = list({k for k in keys if k is not None})
+            found = {}
+            for start in range(0, len(wanted), BATCH_ROWS):
+                part = wanted[start : start + BATCH_ROWS]
+                rows = self.conn.execute(
+                    select(key, *(parent.c[n] for n in wanted_names)).where(in_values(key, part))
+                )
+                for k, *values in rows:
+                    found[k] = tuple(values)
         out = []
         for gen in gens:
             if isinstance(gen.column, str):

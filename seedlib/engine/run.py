@@ -329,7 +329,9 @@ class _Seeding(_References, _Filters, _Sources):
         needs_rows = any(
             g is not None and not isinstance(g, Columnar | ParentValue) for _, g in gens
         )
-        reads_parents = any(isinstance(g, ParentValue) for _, g in gens)
+        reading = [g for _, g in gens if isinstance(g, ParentValue)]
+        # Batches that query parent rows cannot be made while a COPY is open, nor forked.
+        reads_parents = bool(reading) and not self.read_parents_whole(table, reading)
         may_skip = [
             columns.index(c) for c, g in gens if g is not None and not isinstance(g, Columnar)
         ]
@@ -566,6 +568,7 @@ class _Seeding(_References, _Filters, _Sources):
             self.commit_if_due(seg_end - seg_start)
             if self.chunked and self.since_commit == 0:
                 log.info("chunk_committed", table=name, done=seg_end, total=total)
+        self.parents_read.clear()
         if shape.reserved:
             self.inserted[name] = keys if not skipped else [k for k in keys if k not in skipped]
         elif not shape.by_value and not start:

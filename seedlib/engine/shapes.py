@@ -25,6 +25,10 @@ HASH_BLOCK = 100
 DEFAULT_CHUNK_ROWS = 50_000
 #: At most this many existing parent keys are read when a parent table is not seeded.
 EXISTING_PARENT_KEYS = 100_000
+#: A parent table of at most this many rows is read whole, once, for a table whose columns read
+#: parent values (``values.parent``); a larger one is queried batch by batch. 200,000 parent
+#: rows cost tens of MB for the load of one table.
+PARENTS_READ_WHOLE = 200_000
 #: At most this many skipped rows are logged one by one per table.
 SKIPS_LOGGED = 20
 HASH_MOD = 1 << 128

@@ -60,6 +60,11 @@ class _State:
     #: Keys of rows left out, per table: their children are left out too.
     left_out: dict[str, set[Any]] = field(default_factory=dict)
     plan_tables: dict[str, Table] = field(default_factory=dict)
+    #: Parent rows read whole for the table being loaded, by foreign-key column: the names of
+    #: the columns read, and their values by parent key.
+    parents_read: dict[str, tuple[dict[str, int], dict[Any, tuple[Any, ...]]]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.pools = Pools(self.settings.seed)

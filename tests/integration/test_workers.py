@@ -27,7 +27,7 @@ from sqlalchemy import (
 from seedlib import TableSpec, values
 from seedlib.config import resolve_settings
 from seedlib.db import engine_for
-from seedlib.engine import run, seed_tables
+from seedlib.engine import references, run, seed_tables
 from seedlib.load import parallel
 from seedlib.load.parallel import load_batches
 from seedlib.track import ledger
@@ -59,6 +59,22 @@ def schema() -> MetaData:
     return metadata
 
 
+NOTES = 2_500
+
+
+def with_notes(metadata: MetaData) -> MetaData:
+    """A table whose columns read its parent rows (``values.parent``)."""
+    Table(
+        "notes",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("entry_id", ForeignKey("entries.id"), nullable=False),
+        Column("amount", Numeric(10, 2), nullable=False),
+        Column("label", String(60)),
+    )
+    return metadata
+
+
 def every_13th_left_out(ordinal: int, _h: int, _row: Any) -> Any:
     return values.SKIP if ordinal % 13 == 5 else f"memo {ordinal}"
 
@@ -71,6 +87,14 @@ SPEC: dict[str, int | TableSpec] = {
             # Every 7th amount breaks the CHECK: the validator skips those rows.
             "amount": lambda o, _h, _r: -1 if o % 7 == 3 else o % 500,
             "memo": every_13th_left_out,
+        },
+    ),
+    # Entries left out or skipped above leave their notes out too.
+    "notes": TableSpec(
+        NOTES,
+        columns={
+            "amount": values.parent("entry_id", "amount"),
+            "label": values.parent("entry_id", ("memo", "amount"), then=lambda v, h: f"{v} {h}"),
         },
     ),
 }
@@ -87,7 +111,7 @@ def two_databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tu
 
 
 def seed(url: str, workers: int | None, trigger: bool = False) -> dict[str, Any]:
-    metadata = schema()
+    metadata = with_notes(schema())
     engine = engine_for(url)
     try:
         with engine.begin() as conn:
@@ -158,7 +182,8 @@ def test_workers_load_exactly_the_rows_of_one_process(
     one = seed(two_databases[0], 1)
     assert forked == []
     many = seed(two_databases[1], workers)
-    assert forked == [1_200 // BATCH + 1, ROWS // BATCH]  # accounts, entries
+    # accounts, entries, notes (their parent rows read whole before the workers start)
+    assert forked == [1_200 // BATCH + 1, ROWS // BATCH, NOTES // BATCH]
     assert many == one
     entries = next(r for r in one["reports"] if r["table"] == "entries")
     # The run exercised what the workers report back: rules leaving rows out, invalid rows.
@@ -178,8 +203,33 @@ def test_without_workers_large_tables_are_made_by_forked_processes(
     one = seed(two_databases[0], 1)
     assert forked == []
     automatic = seed(two_databases[1], None)
-    assert forked == [ROWS // BATCH]  # entries only
+    assert forked == [ROWS // BATCH, NOTES // BATCH]  # entries and notes
     assert automatic == one
+
+
+def test_parents_queried_batch_by_batch_give_the_same_rows(
+    two_databases: tuple[str, str], forked: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parent tables too large to read whole are queried batch by batch, in this process."""
+    read_whole = seed(two_databases[0], 3)
+    assert forked[-1] == NOTES // BATCH
+    forked.clear()
+    monkeypatch.setattr(references, "PARENTS_READ_WHOLE", 1_000)  # entries: too large
+    queried = seed(two_databases[1], 3)
+    assert forked == [1_200 // BATCH + 1, ROWS // BATCH]  # notes made here
+    # the same rows, reports and ledgered keys (ledgered a batch at a time: ranges split)
+    assert {**queried, "ledger": None} == {**read_whole, "ledger": None}
+    for name, (ranges, keys) in read_whole["ledger"].items():
+        split, split_keys = queried["ledger"][name]
+        assert (split_keys, {k for a, b in split for k in range(a, b + 1)}) == (
+            keys,
+            {k for a, b in ranges for k in range(a, b + 1)},
+        )
+    entries = {row[0]: row for row in queried["tables"]["entries"]}
+    notes = queried["tables"]["notes"]
+    assert len(notes) == NOTES
+    assert all(amount == entries[entry][2] for _, entry, amount, _ in notes)
+    assert all(label.startswith(str((entries[e][3], entries[e][2]))) for _, e, _, label in notes)
 
 
 def test_rows_the_database_refuses_fall_back_to_bisection(
