@@ -218,13 +218,18 @@ class _References(_State):
             )
         return fk.column, wanted_names
 
-    def read_parents_whole(self, table: Table, gens: Sequence[ParentValue]) -> bool:
-        """Read, once for the load of ``table``, every parent row its ``values.parent``
-        columns read, when each parent table holds at most :data:`PARENTS_READ_WHOLE` rows and
-        is not ``table`` itself: then making a batch asks the database nothing (one scan
-        instead of a query per batch, and the batches can be made while a COPY is open, or by
-        forked processes). False when some parent must be queried batch by batch."""
+    def read_parents_whole(
+        self, table: Table, gens: Sequence[ParentValue], in_batches: bool = True
+    ) -> bool:
+        """Read, once for a load of ``table`` made ``in_batches`` (several), every parent row its
+        ``values.parent`` columns read, when each parent table holds at most
+        :data:`PARENTS_READ_WHOLE` rows and is not ``table`` itself: then making a batch asks
+        the database nothing (one scan instead of a query per batch, and the batches can be
+        made while a COPY is open, or by forked processes). False when the parents are to be
+        queried batch by batch (a load of one batch: one query either way)."""
         self.parents_read.clear()
+        if not in_batches:
+            return False
         by_column: dict[str, list[ParentValue]] = {}
         for gen in gens:
             by_column.setdefault(gen.fk_column, []).append(gen)
@@ -247,10 +252,16 @@ class _References(_State):
             plans.append((through[0].fk_column, key, wanted_names))
         for fk_column, key, wanted_names in plans:
             parent = key.table
-            rows = self.conn.execute(select(key, *(parent.c[n] for n in wanted_names)))
+            # A NULL key names no parent (as in a query's IN list), even where a nullable
+            # unique parent column holds NULLs.
             self.parents_read[fk_column] = (
                 wanted_names,
-                {k: tuple(values) for k, *values in rows},
+                {
+                    k: tuple(values)
+                    for k, *values in self.conn.execute(
+                        select(key, *(parent.c[n] for n in wanted_names)).where(key.isnot(None))
+                    )
+                },
             )
         return True
 

@@ -331,7 +331,9 @@ class _Seeding(_References, _Filters, _Sources):
         )
         reading = [g for _, g in gens if isinstance(g, ParentValue)]
         # Batches that query parent rows cannot be made while a COPY is open, nor forked.
-        reads_parents = bool(reading) and not self.read_parents_whole(table, reading)
+        reads_parents = bool(reading) and not self.read_parents_whole(
+            table, reading, total - start > batch_rows
+        )
         may_skip = [
             columns.index(c) for c, g in gens if g is not None and not isinstance(g, Columnar)
         ]
@@ -645,19 +647,23 @@ class _Seeding(_References, _Filters, _Sources):
             if needs_rows
             else []
         )
-        # Columns that ignore the row first, then values read from parent rows, then the
-        # columns computed from the row, so those see every other column.
+        # Columns that ignore the row first, then foreign keys computed from the row that
+        # parent values are read through, then those values, then the other columns computed
+        # from the row, so those see every other column.
+        reading = [g for _, g in gens if isinstance(g, ParentValue)]
+        read_through = {g.fk_column for g in reading}
         ordered = sorted(
             zip(gens, bases, strict=True),
             key=lambda item: (
                 0
                 if item[0][1] is None or isinstance(item[0][1], Columnar)
-                else 1
-                if isinstance(item[0][1], ParentValue)
                 else 2
+                if isinstance(item[0][1], ParentValue)
+                else 1
+                if item[0][0] in read_through
+                else 3
             ),
         )
-        reading = [g for _, g in gens if isinstance(g, ParentValue)]
         read: dict[str, dict[int, list[Any]]] = {}
         for (column, gen), base in ordered:
             if gen is None:

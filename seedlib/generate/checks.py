@@ -203,7 +203,7 @@ def failing(values: Sequence[Any], op: str, constant: Any) -> list[int]:
             try:
                 if not compare(value, constant):
                     out.append(index)
-            except TypeError:
+            except (TypeError, ArithmeticError):  # as _compare: unknown, so it passes
                 pass
         elif _compare(op, value, constant) is False:
             out.append(index)
@@ -281,7 +281,7 @@ def _compare(op: str, a: Any, b: Any) -> Any:
         a, b = _comparable(a, b)
     try:
         return (_OPERATORS.get(op) or _OPERATORS[">="])(a, b)
-    except TypeError:
+    except (TypeError, ArithmeticError):  # not comparable (NaN among decimals): unknown
         return None
 
 
@@ -533,7 +533,7 @@ def _constant(node: exp.Expression) -> tuple[bool, Any]:
         node_ = node_.this
     try:
         value = _compile(node_, _no_columns)({})
-    except NotUnderstood:
+    except (NotUnderstood, TypeError, ArithmeticError):  # 'a' + 1: not a constant we know
         return False, None
     return True, value
 

@@ -79,10 +79,11 @@ def _fingerprint() -> str | None:
     digest = hashlib.blake2b(digest_size=10)
     try:
         for module in (sys.modules[__name__], rng, maskers):
-            digest.update(Path(module.__file__ or "").read_bytes())
-    except OSError:
+            digest.update(Path(getattr(module, "__file__", None) or "").read_bytes())
+        faker_version = metadata.version("Faker")
+    except (OSError, ImportError):  # no sources, or no Faker metadata (a bundled install)
         return None
-    digest.update(f"\0{metadata.version('Faker')}\0{sys.version_info[:2]}\0{POOL_SIZE}".encode())
+    digest.update(f"\0{faker_version}\0{sys.version_info[:2]}\0{POOL_SIZE}".encode())
     return digest.hexdigest()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -22,6 +23,7 @@ from sqlalchemy import (
 import seedlib
 from seedlib import TableSpec, values
 from seedlib.db import engine_for
+from seedlib.engine import references
 from tests.conftest import Seedctl
 
 
@@ -248,3 +250,49 @@ def test_reference_erp_business_rules_hold(seedctl: Seedctl) -> None:
         "client_id ORDER BY t DESC LIMIT 10) AS top) / (SELECT sum(total) FROM orders)",
     )
     assert Decimal(str(share)) > Decimal("0.5")  # ten of 100 clients carry most revenue
+
+
+def test_a_null_foreign_key_reads_no_parent_even_one_with_a_null_key(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parent keyed by a nullable unique column may hold a NULL key; a child whose foreign
+    key is NULL names no parent, whether parents are read whole or queried batch by batch."""
+    meta = MetaData()
+    Table(
+        "codes",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("code", String(8), unique=True),
+        Column("label", String(20)),
+    )
+    Table(
+        "uses",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("code", ForeignKey("codes.code")),
+        Column("label", String(20)),
+    )
+    engine = engine_for(db_url)
+    try:
+        with engine.begin() as conn:
+            meta.create_all(conn)
+            conn.execute(
+                text("INSERT INTO codes (id, code, label) VALUES (1, 'A', 'alpha'), (2, NULL, 'x')")
+            )
+    finally:
+        engine.dispose()
+    spec: dict[str, int | TableSpec] = {
+        "uses": TableSpec(
+            600,
+            columns={
+                "code": lambda o, _h, _r: None if o % 2 else "A",
+                "label": values.parent("code", "label"),
+            },
+        )
+    }
+    for limit, label in ((references.PARENTS_READ_WHOLE, "whole"), (0, "queried")):
+        monkeypatch.setattr(references, "PARENTS_READ_WHOLE", limit)
+        seedlib.seed(db_url, tables=spec, label=label, rows=0, chunk_rows=100)  # 6 batches
+        assert _one(db_url, "SELECT count(*) FROM uses WHERE code IS NULL AND label IS NULL") == 300
+        assert _one(db_url, "SELECT count(*) FROM uses WHERE code = 'A' AND label = 'alpha'") == 300
+        seedlib.unseed(db_url, label=label)

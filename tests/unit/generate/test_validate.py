@@ -182,3 +182,17 @@ def test_a_check_the_promised_range_satisfies_is_not_tested() -> None:
         assert any(t[1] == "qty" for t in validator.tests) == tested, bounds
     validator = RowValidator(table, ["qty"], checks, numbers_within={"qty": (0, 50)})
     assert [r.reason for r in validator.rejections([[0], [1]])] == ["fails CHECK positive"]
+
+
+def test_values_a_check_cannot_compare_are_left_to_the_other_tests() -> None:
+    """NaN (from a source) and text in a numeric column neither pass nor crash a one-column
+    check: the type tests name them; a constant that is no number is not a comparison."""
+    table = Table(
+        "n", MetaData(), Column("qty", Numeric(8, 2)), CheckConstraint("qty > 0", name="pos")
+    )
+    validator = RowValidator(table, ["qty"], table_checks(table))
+    found = validator.rejections([[Decimal("NaN")], [Decimal(-1)], [Decimal(1)]])
+    assert [(r.index, r.reason.split(" ")[0]) for r in found] == [(0, "NaN"), (1, "fails")]
+    odd = Table("o", MetaData(), Column("qty", Integer), CheckConstraint("qty > 'a' + 1"))
+    [check] = table_checks(odd)
+    assert check.comparison is None
