@@ -214,6 +214,14 @@ class _Seeding(_References, _Filters, _Sources):
             assert self.checkpoint is not None
             if self.checkpoint():
                 self.since_commit = 0
+                self.without_jit()  # the commit restored it
+
+    def without_jit(self) -> str | None:
+        """No JIT compilation for the seeding's statements on PostgreSQL (see
+        :func:`seedlib.load.postgresql.without_jit`); the setting it had."""
+        if self.conn.dialect.name != "postgresql":
+            return None
+        return postgresql_load.without_jit(self.conn)
 
     def seed_table(self, table: Table, deferred: set[str], log: Any) -> TableReport:
         """Load ``table``'s rows; on PostgreSQL a large load checks its foreign keys once at the
@@ -843,6 +851,7 @@ def seed_tables(
     plan = build_plan(metadata, spec, settings.size, settings.seed, counts)
     run = _Seeding(conn, plan, settings, revision, run_id, progress, checkpoint, chunk_rows)
     run.sources.update(sources)
+    jit = run.without_jit()  # before any chunk commit, which gives it back (and re-applies it)
     run.saved = progress_store.load(conn, revision)
     for saved in run.saved.values():
         if (saved.size, saved.seed) != (settings.size.name, settings.seed):
@@ -896,6 +905,8 @@ def seed_tables(
     verify_foreign_keys(conn, [tables[n] for n in plan.order.tables], revision)
     run.audit_sources()
     progress_store.clear(conn, revision)
+    if conn.dialect.name == "postgresql":
+        postgresql_load.restore_jit(conn, jit)
     return reports
 
 

@@ -255,3 +255,42 @@ def test_foreign_keys_that_differ_when_added_again_roll_the_run_back(
         seedlib.seed(postgres_url, tables=TABLES, label="differ")
     assert _foreign_keys(postgres_url) == before
     assert rows(postgres_url, "SELECT count(*) FROM items") == [(0,)]
+
+
+def test_seeding_runs_without_jit_and_gives_the_setting_back(postgres_url: str) -> None:
+    """The bulk statements of a seed compile nothing (SET LOCAL jit = off), after every chunk
+    commit too; the session's own setting holds again once seeding returns."""
+    engine, metadata, settings = _engine_run(postgres_url)
+    seen: list[str] = []
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SET jit = on"))
+            ensure_bookkeeping(conn)
+            conn.commit()
+
+            def checkpoint() -> bool:
+                conn.commit()
+                return True
+
+            def progress(_table: str, _done: int, _total: int) -> None:
+                seen.append(conn.execute(text("SHOW jit")).scalar_one())
+
+            label = f"jit-{uuid.uuid4().hex[:6]}"
+            seed_tables(
+                conn,
+                metadata,
+                TABLES,
+                settings=settings,
+                revision=label,
+                run_id=label,
+                progress=progress,
+                checkpoint=checkpoint,
+                chunk_rows=100,
+            )
+            assert conn.execute(text("SHOW jit")).scalar_one() == "on"
+            conn.commit()
+            assert conn.execute(text("SHOW jit")).scalar_one() == "on"
+    finally:
+        engine.dispose()
+    assert len(seen) >= 3  # several segments, with commits between them
+    assert set(seen) == {"off"}
