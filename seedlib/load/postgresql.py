@@ -348,3 +348,43 @@ def restore_jit(conn: Connection, before: str | None) -> None:
     """Undo :func:`without_jit` within the transaction (for the statements after seeding)."""
     if before is not None and before != "off":
         conn.execute(text("SELECT set_config('jit', :before, true)"), {"before": before})
+
+
+# A single-column foreign key the server enforced on every row written in this transaction:
+# validated, not deferrable (SET CONSTRAINTS cannot postpone it), its check triggers enabled,
+# and the session not replaying replicated changes (session_replication_role, which skips them).
+_ENFORCED_FOREIGN_KEY = """
+SELECT EXISTS (
+    SELECT 1 FROM pg_constraint AS con
+    JOIN pg_attribute AS ca ON ca.attrelid = con.conrelid AND ca.attnum = con.conkey[1]
+    JOIN pg_attribute AS pa ON pa.attrelid = con.confrelid AND pa.attnum = con.confkey[1]
+    WHERE con.conrelid = to_regclass(:child) AND con.contype = 'f'
+      AND con.confrelid = to_regclass(:parent)
+      AND cardinality(con.conkey) = 1 AND ca.attname = :column AND pa.attname = :referred
+      AND con.convalidated AND NOT con.condeferrable
+      AND current_setting('session_replication_role') = 'origin'
+      AND EXISTS (SELECT 1 FROM pg_trigger AS t
+                  WHERE t.tgconstraint = con.oid AND t.tgrelid = con.conrelid)
+      AND NOT EXISTS (SELECT 1 FROM pg_trigger AS t
+                      WHERE t.tgconstraint = con.oid AND t.tgenabled NOT IN ('O', 'A'))
+)
+"""
+
+
+def enforced_foreign_key(
+    conn: Connection, child: Table, column: str, parent: Table, referred: str
+) -> bool:
+    """Whether the server itself checked that every row of ``child`` written in this
+    transaction has its ``column`` in ``parent.referred`` (a foreign key it enforces): then
+    an anti-join over the seeded rows could find nothing."""
+    prepare = conn.dialect.identifier_preparer
+    found = conn.execute(
+        text(_ENFORCED_FOREIGN_KEY),
+        {
+            "child": prepare.format_table(child),
+            "parent": prepare.format_table(parent),
+            "column": column,
+            "referred": referred,
+        },
+    ).scalar_one()
+    return bool(found)

@@ -1,0 +1,96 @@
+"""After loading, every single-column foreign key the schema declares is checked over the
+seeded rows, except where PostgreSQL enforced that very key on every row itself: a key the
+database lacks, or does not check now (triggers disabled), still fails the revision."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, event, text
+
+from seedlib import TableSpec
+from seedlib.config import resolve_settings
+from seedlib.db import engine_for
+from seedlib.engine import seed_tables
+from seedlib.exceptions import DataError
+from seedlib.track.ledger import ensure_bookkeeping
+
+PARENTS = 10
+
+
+def _models() -> MetaData:
+    """What the application declares: ``kids.parent_id`` references ``parents.id``."""
+    metadata = MetaData()
+    Table("parents", metadata, Column("id", Integer, primary_key=True), Column("name", String(20)))
+    Table(
+        "kids",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("parent_id", ForeignKey("parents.id")),
+    )
+    return metadata
+
+
+def _seed(url: str, parent_id: Any, ddl: list[str]) -> list[str]:
+    """Seed 30 kids whose ``parent_id`` is ``parent_id(ordinal)``, into tables created by
+    ``ddl``; the statements the run sent."""
+    engine = engine_for(url)
+    sent: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: sent.append(str(a[2])))
+    spec: dict[str, int | TableSpec] = {
+        "parents": PARENTS,
+        "kids": TableSpec(30, columns={"parent_id": lambda o, _h, _r: parent_id(o)}),
+    }
+    settings = resolve_settings(database_url=url, size="100", environ={})
+    label = f"verify-{uuid.uuid4().hex[:6]}"
+    try:
+        with engine.begin() as conn:
+            for statement in ddl:
+                conn.execute(text(statement))
+            ensure_bookkeeping(conn)
+            sent.clear()
+            seed_tables(conn, _models(), spec, settings=settings, revision=label, run_id=label)
+    finally:
+        engine.dispose()
+    return sent
+
+
+PARENTS_DDL = "CREATE TABLE parents (id serial PRIMARY KEY, name varchar(20))"
+
+
+def _anti_joins(sent: list[str]) -> list[str]:
+    return [s for s in sent if "NOT (EXISTS" in s and "kids" in s]
+
+
+def test_a_key_the_database_lacks_is_checked(postgres_url: str) -> None:
+    ddl = [PARENTS_DDL, "CREATE TABLE kids (id serial PRIMARY KEY, parent_id integer)"]
+    with pytest.raises(DataError, match=r"1 seeded row\(s\) break foreign keys"):
+        _seed(postgres_url, lambda o: 10**6 if o == 4 else 1 + o % PARENTS, ddl)
+
+
+def test_a_key_whose_checks_are_disabled_is_checked(postgres_url: str) -> None:
+    ddl = [
+        PARENTS_DDL,
+        "CREATE TABLE kids (id serial PRIMARY KEY, parent_id integer REFERENCES parents (id))",
+        "ALTER TABLE kids DISABLE TRIGGER ALL",
+    ]
+    with pytest.raises(DataError, match=r"break foreign keys \(first: kids"):
+        _seed(postgres_url, lambda o: 10**6 if o == 4 else 1 + o % PARENTS, ddl)
+
+
+def test_a_key_the_database_enforced_is_not_checked_again(postgres_url: str) -> None:
+    enforced = (
+        "CREATE TABLE kids (id serial PRIMARY KEY, parent_id integer REFERENCES parents (id))"
+    )
+    sent = _seed(postgres_url, lambda o: 1 + o % PARENTS, [PARENTS_DDL, enforced])
+    assert _anti_joins(sent) == []
+    # the same key made deferrable: SET CONSTRAINTS could have postponed it, so it is checked
+    deferrable = enforced.replace("(id))", "(id) DEFERRABLE)")
+    sent = _seed(
+        postgres_url,
+        lambda o: 1 + o % PARENTS,
+        ["DROP TABLE kids, parents", PARENTS_DDL, deferrable],
+    )
+    assert len(_anti_joins(sent)) == 1
