@@ -350,12 +350,15 @@ def restore_jit(conn: Connection, before: str | None) -> None:
         conn.execute(text("SELECT set_config('jit', :before, true)"), {"before": before})
 
 
-# A single-column foreign key the server enforced on every row written in this transaction:
-# validated, not deferrable (SET CONSTRAINTS cannot postpone it), its check triggers enabled,
-# and the session not replaying replicated changes (session_replication_role, which skips them).
+# A single-column foreign key the server enforced on every row written to the table: validated,
+# not deferrable (SET CONSTRAINTS cannot postpone it), its check triggers enabled, the session
+# not replaying replicated changes (session_replication_role, which skips them), and on a plain
+# table with no inheritance children or partitions (their rows are checked by triggers and
+# constraints of their own, or not at all, while a query over the table reads them too).
 _ENFORCED_FOREIGN_KEY = """
 SELECT EXISTS (
     SELECT 1 FROM pg_constraint AS con
+    JOIN pg_class AS child ON child.oid = con.conrelid AND child.relkind = 'r'
     JOIN pg_attribute AS ca ON ca.attrelid = con.conrelid AND ca.attnum = con.conkey[1]
     JOIN pg_attribute AS pa ON pa.attrelid = con.confrelid AND pa.attnum = con.confkey[1]
     WHERE con.conrelid = to_regclass(:child) AND con.contype = 'f'
@@ -367,6 +370,7 @@ SELECT EXISTS (
                   WHERE t.tgconstraint = con.oid AND t.tgrelid = con.conrelid)
       AND NOT EXISTS (SELECT 1 FROM pg_trigger AS t
                       WHERE t.tgconstraint = con.oid AND t.tgenabled NOT IN ('O', 'A'))
+      AND NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhparent = con.conrelid)
 )
 """
 
@@ -374,9 +378,9 @@ SELECT EXISTS (
 def enforced_foreign_key(
     conn: Connection, child: Table, column: str, parent: Table, referred: str
 ) -> bool:
-    """Whether the server itself checked that every row of ``child`` written in this
-    transaction has its ``column`` in ``parent.referred`` (a foreign key it enforces): then
-    an anti-join over the seeded rows could find nothing."""
+    """Whether the server itself checks that every row written to ``child`` has its
+    ``column`` in ``parent.referred`` (a foreign key it enforces now): then an anti-join over
+    the rows this session seeded could find nothing."""
     prepare = conn.dialect.identifier_preparer
     found = conn.execute(
         text(_ENFORCED_FOREIGN_KEY),

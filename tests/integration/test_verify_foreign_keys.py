@@ -14,7 +14,9 @@ from seedlib import TableSpec
 from seedlib.config import resolve_settings
 from seedlib.db import engine_for
 from seedlib.engine import seed_tables
+from seedlib.engine.run import verify_foreign_keys
 from seedlib.exceptions import DataError
+from seedlib.track import ledger
 from seedlib.track.ledger import ensure_bookkeeping
 
 PARENTS = 10
@@ -94,3 +96,40 @@ def test_a_key_the_database_enforced_is_not_checked_again(postgres_url: str) -> 
         ["DROP TABLE kids, parents", PARENTS_DDL, deferrable],
     )
     assert len(_anti_joins(sent)) == 1
+
+
+def test_a_partitioned_table_is_checked_whatever_its_partitions_enforce(postgres_url: str) -> None:
+    """A partition has its own copy of the key and its own triggers: one of them disabled lets
+    an orphan in, which only the anti-join over the whole table sees."""
+    ddl = [
+        PARENTS_DDL,
+        "CREATE TABLE kids (id serial PRIMARY KEY, parent_id integer REFERENCES parents (id))"
+        " PARTITION BY RANGE (id)",
+        "CREATE TABLE kids_low PARTITION OF kids FOR VALUES FROM (MINVALUE) TO (1000)",
+        "CREATE TABLE kids_high PARTITION OF kids FOR VALUES FROM (1000) TO (MAXVALUE)",
+        "ALTER TABLE kids_low DISABLE TRIGGER ALL",
+    ]
+    with pytest.raises(DataError, match=r"1 seeded row\(s\) break foreign keys"):
+        _seed(postgres_url, lambda o: 10**6 if o == 4 else 1 + o % PARENTS, ddl)
+
+
+def test_rows_of_an_earlier_session_are_checked(postgres_url: str) -> None:
+    """A resumed revision's rows were written under checks this session cannot know."""
+    enforced = (
+        "CREATE TABLE kids (id serial PRIMARY KEY, parent_id integer REFERENCES parents (id))"
+    )
+    _seed(postgres_url, lambda o: 1 + o % PARENTS, [PARENTS_DDL, enforced])
+    engine = engine_for(postgres_url)
+    sent: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: sent.append(str(a[2])))
+    try:
+        with engine.connect() as conn:
+            [revision] = ledger.counts_by_revision(conn)
+            kids = _models().tables["kids"]
+            verify_foreign_keys(conn, [kids], revision, trust_database=False)
+            assert len(_anti_joins(sent)) == 1
+            sent.clear()
+            verify_foreign_keys(conn, [kids], revision)
+            assert _anti_joins(sent) == []
+    finally:
+        engine.dispose()
