@@ -42,6 +42,7 @@ from seedlib.generate.values import (
     Skewed,
     constant,
 )
+from seedlib.load import mysql as mysql_load
 from seedlib.load import open_writer, reserve_keys
 from seedlib.load import postgresql as postgresql_load
 from seedlib.load.generic import bind_processors, driver_rows
@@ -960,8 +961,9 @@ def verify_foreign_keys(
     conn: Connection, tables: Sequence[Table], revision: str, *, trust_database: bool = True
 ) -> None:
     """Anti-join every single-column foreign key of the rows ``revision`` inserted; with
-    ``trust_database`` (all the rows were written by this session), not those PostgreSQL
-    enforces on every row itself (see :func:`seedlib.load.postgresql.enforced_foreign_key`):
+    ``trust_database`` (all the rows were written by this session), not those PostgreSQL or
+    MariaDB/MySQL enforce on every row themselves (see ``enforced_foreign_key`` in
+    :mod:`seedlib.load.postgresql` and :mod:`seedlib.load.mysql`):
     the keys the schema declares that the database does not hold, or does not check now, are
     the ones this finds broken. (A key whose checks another session turned off between two
     chunk commits of this run, and on again, is trusted: that takes the table owner's DDL
@@ -972,7 +974,13 @@ def verify_foreign_keys(
     """
     entries = {e.table: e for e in ledger.entries(conn, revision)}
     problems: list[dict[str, Any]] = []
-    postgresql = trust_database and conn.dialect.name == "postgresql"
+    enforced = {
+        "postgresql": postgresql_load.enforced_foreign_key,
+        "mysql": mysql_load.enforced_foreign_key,
+        "mariadb": mysql_load.enforced_foreign_key,
+    }.get(conn.dialect.name)
+    if not trust_database:
+        enforced = None
     for table in tables:
         entry = entries.get(table.fullname)
         if entry is None:
@@ -982,7 +990,7 @@ def verify_foreign_keys(
                 continue
             child = fk.elements[0].parent
             target = fk.elements[0].column
-            if postgresql and postgresql_load.enforced_foreign_key(
+            if enforced is not None and enforced(
                 conn, table, child.name, target.table, target.name
             ):
                 continue

@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
+from sqlalchemy import text
+
 from seedlib.exceptions import DataError
 from seedlib.load.generic import Processor, bind_processors, driver_rows, raw_insert_sql
 
@@ -278,3 +280,38 @@ def insert_writer(conn: Connection, table: Table, columns: Sequence[str]) -> Ite
                 cursor.executemany(sql, driver_rows(rows, processors))
 
         yield write
+
+
+# A single-column foreign key InnoDB enforces on every row this session writes: it exists (a
+# MyISAM table keeps none), and the session has not turned the checks off.
+_ENFORCED_FOREIGN_KEY = """
+SELECT COUNT(*) FROM information_schema.KEY_COLUMN_USAGE AS k
+WHERE @@foreign_key_checks = 1
+  AND k.TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND k.TABLE_NAME = :child
+  AND k.COLUMN_NAME = :column
+  AND k.REFERENCED_TABLE_SCHEMA = COALESCE(:parent_schema, DATABASE())
+  AND k.REFERENCED_TABLE_NAME = :parent AND k.REFERENCED_COLUMN_NAME = :referred
+  AND (SELECT COUNT(*) FROM information_schema.KEY_COLUMN_USAGE AS o
+       WHERE o.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND o.TABLE_NAME = k.TABLE_NAME
+         AND o.CONSTRAINT_NAME = k.CONSTRAINT_NAME) = 1
+"""
+
+
+def enforced_foreign_key(
+    conn: Connection, child: Table, column: str, parent: Table, referred: str
+) -> bool:
+    """Whether the server itself checks that every row this session writes to ``child`` has
+    its ``column`` in ``parent.referred``: then an anti-join over the rows this session seeded
+    could find nothing."""
+    found = conn.execute(
+        text(_ENFORCED_FOREIGN_KEY),
+        {
+            "schema": child.schema,
+            "child": child.name,
+            "column": column,
+            "parent_schema": parent.schema,
+            "parent": parent.name,
+            "referred": referred,
+        },
+    ).scalar_one()
+    return bool(found)

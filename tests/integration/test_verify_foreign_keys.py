@@ -1,6 +1,7 @@
 """After loading, every single-column foreign key the schema declares is checked over the
-seeded rows, except where PostgreSQL enforced that very key on every row itself: a key the
-database lacks, or does not check now (triggers disabled), still fails the revision."""
+seeded rows, except where PostgreSQL or MariaDB enforced that very key on every row itself: a
+key the database lacks, or does not check now (triggers disabled, foreign_key_checks off),
+still fails the revision."""
 
 from __future__ import annotations
 
@@ -122,3 +123,28 @@ def test_rows_of_an_earlier_session_are_checked(postgres_url: str) -> None:
             assert _anti_joins(sent) == []
     finally:
         engine.dispose()
+
+
+MYSQL_PARENTS = "CREATE TABLE parents (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20))"
+MYSQL_KIDS = "CREATE TABLE kids (id INT AUTO_INCREMENT PRIMARY KEY, parent_id INT"
+MYSQL_KEY = ", FOREIGN KEY (parent_id) REFERENCES parents (id)"
+
+
+@pytest.mark.parametrize(
+    "ddl",
+    [
+        [MYSQL_KIDS + ") ENGINE=InnoDB"],  # the key is in the models only
+        [MYSQL_KIDS + MYSQL_KEY + ") ENGINE=MyISAM"],  # MyISAM parses the key and keeps none
+        [MYSQL_KIDS + MYSQL_KEY + ") ENGINE=InnoDB", "SET foreign_key_checks = 0"],
+    ],
+    ids=["models-only", "myisam", "checks-off"],
+)
+def test_mysql_checks_a_key_it_did_not_enforce(mysql_url: str, ddl: list[str]) -> None:
+    with pytest.raises(DataError, match=r"1 seeded row\(s\) break foreign keys \(first: kids"):
+        _seed(mysql_url, lambda o: 10**6 if o == 4 else 1 + o % PARENTS, [MYSQL_PARENTS, *ddl])
+
+
+def test_mysql_does_not_check_a_key_it_enforced_again(mysql_url: str) -> None:
+    ddl = [MYSQL_PARENTS, MYSQL_KIDS + MYSQL_KEY + ") ENGINE=InnoDB"]
+    sent = _seed(mysql_url, lambda o: 1 + o % PARENTS, ddl)
+    assert _anti_joins(sent) == []
