@@ -282,18 +282,15 @@ def insert_writer(conn: Connection, table: Table, columns: Sequence[str]) -> Ite
         yield write
 
 
-# A single-column foreign key InnoDB enforces on every row this session writes: it exists (a
-# MyISAM table keeps none), and the session has not turned the checks off.
-_ENFORCED_FOREIGN_KEY = """
-SELECT COUNT(*) FROM information_schema.KEY_COLUMN_USAGE AS k
-WHERE @@foreign_key_checks = 1
-  AND k.TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND k.TABLE_NAME = :child
-  AND k.COLUMN_NAME = :column
-  AND k.REFERENCED_TABLE_SCHEMA = COALESCE(:parent_schema, DATABASE())
-  AND k.REFERENCED_TABLE_NAME = :parent AND k.REFERENCED_COLUMN_NAME = :referred
-  AND (SELECT COUNT(*) FROM information_schema.KEY_COLUMN_USAGE AS o
-       WHERE o.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND o.TABLE_NAME = k.TABLE_NAME
-         AND o.CONSTRAINT_NAME = k.CONSTRAINT_NAME) = 1
+# The foreign keys InnoDB holds on one table (a MyISAM table keeps none), looked up by the
+# table's exact name (information_schema compares the referenced names without regard to case,
+# so those are compared in Python), and whether the session checks them.
+_FOREIGN_KEYS = """
+SELECT @@foreign_key_checks, k.CONSTRAINT_NAME, k.TABLE_SCHEMA, k.TABLE_NAME, k.COLUMN_NAME,
+       k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME
+FROM information_schema.KEY_COLUMN_USAGE AS k
+WHERE k.TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND k.TABLE_NAME = :child
+  AND k.REFERENCED_TABLE_NAME IS NOT NULL
 """
 
 
@@ -301,17 +298,23 @@ def enforced_foreign_key(
     conn: Connection, child: Table, column: str, parent: Table, referred: str
 ) -> bool:
     """Whether the server itself checks that every row this session writes to ``child`` has
-    its ``column`` in ``parent.referred``: then an anti-join over the rows this session seeded
-    could find nothing."""
-    found = conn.execute(
-        text(_ENFORCED_FOREIGN_KEY),
-        {
-            "schema": child.schema,
-            "child": child.name,
-            "column": column,
-            "parent_schema": parent.schema,
-            "parent": parent.name,
-            "referred": referred,
-        },
-    ).scalar_one()
-    return bool(found)
+    its ``column`` in ``parent.referred`` (a single-column key InnoDB holds, with the session's
+    ``foreign_key_checks`` on): then an anti-join over the rows this session seeded could find
+    nothing."""
+    database = conn.execute(text("SELECT DATABASE()")).scalar()
+    rows = conn.execute(text(_FOREIGN_KEYS), {"schema": child.schema, "child": child.name}).all()
+    by_constraint: dict[str, list[Any]] = {}
+    for row in rows:
+        by_constraint.setdefault(row[1], []).append(row)
+    wanted = (
+        child.schema or database,
+        child.name,
+        column,
+        parent.schema or database,
+        parent.name,
+        referred,
+    )
+    return any(
+        len(parts) == 1 and parts[0][0] == 1 and tuple(parts[0][2:]) == wanted
+        for parts in by_constraint.values()
+    )

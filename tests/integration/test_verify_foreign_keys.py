@@ -136,8 +136,16 @@ MYSQL_KEY = ", FOREIGN KEY (parent_id) REFERENCES parents (id)"
         [MYSQL_KIDS + ") ENGINE=InnoDB"],  # the key is in the models only
         [MYSQL_KIDS + MYSQL_KEY + ") ENGINE=MyISAM"],  # MyISAM parses the key and keeps none
         [MYSQL_KIDS + MYSQL_KEY + ") ENGINE=InnoDB", "SET foreign_key_checks = 0"],
+        # the key points at a table whose name differs only in case (a table of its own on
+        # Linux), which holds the value the models' parent lacks
+        [
+            "CREATE TABLE Parents (id INT PRIMARY KEY)",
+            "INSERT INTO Parents VALUES (1), (2), (3), (4), (5), (6), (7), (8), (9), (10)",
+            "INSERT INTO Parents VALUES (1000000)",
+            MYSQL_KIDS + ", FOREIGN KEY (parent_id) REFERENCES Parents (id)) ENGINE=InnoDB",
+        ],
     ],
-    ids=["models-only", "myisam", "checks-off"],
+    ids=["models-only", "myisam", "checks-off", "case-twin"],
 )
 def test_mysql_checks_a_key_it_did_not_enforce(mysql_url: str, ddl: list[str]) -> None:
     with pytest.raises(DataError, match=r"1 seeded row\(s\) break foreign keys \(first: kids"):
