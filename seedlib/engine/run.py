@@ -45,6 +45,7 @@ from seedlib.generate.values import (
 from seedlib.load import mysql as mysql_load
 from seedlib.load import open_writer, reserve_keys
 from seedlib.load import postgresql as postgresql_load
+from seedlib.load import sqlite as sqlite_load
 from seedlib.load.generic import bind_processors, driver_rows
 from seedlib.load.parallel import FORKED_LOADERS, load_batches, workers_for
 from seedlib.load.postgresql import (
@@ -961,9 +962,9 @@ def verify_foreign_keys(
     conn: Connection, tables: Sequence[Table], revision: str, *, trust_database: bool = True
 ) -> None:
     """Anti-join every single-column foreign key of the rows ``revision`` inserted; with
-    ``trust_database`` (all the rows were written by this session), not those PostgreSQL or
-    MariaDB/MySQL enforce on every row themselves (see ``enforced_foreign_key`` in
-    :mod:`seedlib.load.postgresql` and :mod:`seedlib.load.mysql`):
+    ``trust_database`` (all the rows were written by this session), not those PostgreSQL,
+    MariaDB/MySQL or SQLite enforce on every row themselves (see ``enforced_foreign_key`` in
+    :mod:`seedlib.load.postgresql`, :mod:`seedlib.load.mysql` and :mod:`seedlib.load.sqlite`):
     the keys the schema declares that the database does not hold, or does not check now, are
     the ones this finds broken. (A key whose checks another session turned off between two
     chunk commits of this run, and on again, is trusted: that takes the table owner's DDL
@@ -978,6 +979,7 @@ def verify_foreign_keys(
         "postgresql": postgresql_load.enforced_foreign_key,
         "mysql": mysql_load.enforced_foreign_key,
         "mariadb": mysql_load.enforced_foreign_key,
+        "sqlite": sqlite_load.enforced_foreign_key,
     }.get(conn.dialect.name)
     if not trust_database:
         enforced = None

@@ -54,3 +54,54 @@ def executemany_writer(
     finally:
         cursor.execute(f"PRAGMA cache_size = {before}")
         cursor.close()
+
+
+#: SQLite folds identifiers in ASCII only (``sqlite3StrICmp``): ``É`` and ``é`` name two tables.
+_ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _same_name(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.translate(_ASCII_FOLD) == b.translate(_ASCII_FOLD)
+
+
+def enforced_foreign_key(
+    conn: Connection, child: Table, column: str, parent: Table, referred: str
+) -> bool:
+    """Whether SQLite itself checked that every row written to ``child`` has its ``column`` in
+    ``parent.referred``, at the end of each statement: the connection has ``foreign_keys`` on
+    (it cannot change inside a transaction) and ``defer_foreign_keys`` off, the table holds that
+    single-column key, and nothing in its definition says ``DEFERRED`` (``INITIALLY DEFERRED``
+    is the one way to postpone a key; a column so named makes this merely cautious). Then an
+    anti-join over the rows this session seeded could find nothing."""
+    schema = child.schema or "main"
+    if not (parent.schema is None or _same_name(parent.schema, schema)):
+        return False  # SQLite keys name a parent in the child's own database
+
+    prefix = '"' + schema.replace('"', '""') + '".'
+
+    def pragma(name: str, argument: str) -> list[Any]:
+        quoted = argument.replace("'", "''")
+        return list(conn.exec_driver_sql(f"PRAGMA {prefix}{name}('{quoted}')").all())
+
+    settings = conn.exec_driver_sql("SELECT * FROM pragma_foreign_keys, pragma_defer_foreign_keys")
+    if settings.all() != [(1, 0)]:
+        return False
+    definition = conn.exec_driver_sql(
+        f"SELECT sql FROM {prefix}sqlite_master WHERE type = ? AND name = ? COLLATE NOCASE",
+        ("table", child.name),
+    ).scalar()
+    if not isinstance(definition, str) or "deferred" in definition.lower():
+        return False
+    keys: dict[int, list[Any]] = {}
+    for row in pragma("foreign_key_list", child.name):  # id, seq, table, from, to, ...
+        keys.setdefault(row[0], []).append(row)
+    primary = [r[1] for r in pragma("table_info", parent.name) if r[5]]  # name, ..., pk
+    for parts in keys.values():
+        if len(parts) != 1:
+            continue
+        _id, _seq, table, source, target = parts[0][:5]
+        if target is None and len(primary) == 1:
+            target = primary[0]  # no column named: the parent's primary key
+        if all(map(_same_name, (table, source, target), (parent.name, column, referred))):
+            return True
+    return False

@@ -1,7 +1,7 @@
 """After loading, every single-column foreign key the schema declares is checked over the
-seeded rows, except where PostgreSQL or MariaDB enforced that very key on every row itself: a
-key the database lacks, or does not check now (triggers disabled, foreign_key_checks off),
-still fails the revision."""
+seeded rows, except where PostgreSQL, MariaDB or SQLite enforced that very key on every row
+itself: a key the database lacks, or does not check now (triggers disabled, foreign_key_checks
+or SQLite's foreign_keys off, a deferred key), still fails the revision."""
 
 from __future__ import annotations
 
@@ -36,10 +36,13 @@ def _models() -> MetaData:
     return metadata
 
 
-def _seed(url: str, parent_id: Any, ddl: list[str]) -> list[str]:
+def _seed(url: str, parent_id: Any, ddl: list[str], *, pragma: str = "") -> list[str]:
     """Seed 30 kids whose ``parent_id`` is ``parent_id(ordinal)``, into tables created by
-    ``ddl``; the statements the run sent."""
+    ``ddl``; the statements the run sent. ``pragma``: an SQLite setting for each connection,
+    made before any transaction starts."""
     engine = engine_for(url)
+    if pragma:
+        event.listen(engine, "connect", lambda dbapi, _record: dbapi.execute(pragma))
     sent: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *a: sent.append(str(a[2])))
     spec: dict[str, int | TableSpec] = {
@@ -155,4 +158,46 @@ def test_mysql_checks_a_key_it_did_not_enforce(mysql_url: str, ddl: list[str]) -
 def test_mysql_does_not_check_a_key_it_enforced_again(mysql_url: str) -> None:
     ddl = [MYSQL_PARENTS, MYSQL_KIDS + MYSQL_KEY + ") ENGINE=InnoDB"]
     sent = _seed(mysql_url, lambda o: 1 + o % PARENTS, ddl)
+    assert _anti_joins(sent) == []
+
+
+SQLITE_PARENTS = "CREATE TABLE parents (id INTEGER PRIMARY KEY, name VARCHAR(20))"
+SQLITE_KIDS = "CREATE TABLE kids (id INTEGER PRIMARY KEY, parent_id INTEGER"
+
+
+@pytest.mark.parametrize(
+    ("ddl", "pragma"),
+    [
+        ([SQLITE_KIDS + ")"], ""),  # the key is in the models only
+        ([SQLITE_KIDS + " REFERENCES parents (id))"], "PRAGMA foreign_keys = OFF"),
+        ([SQLITE_KIDS + " REFERENCES parents (id))"], "PRAGMA defer_foreign_keys = ON"),
+        ([SQLITE_KIDS + " REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)"], ""),
+    ],
+    ids=["models-only", "foreign-keys-off", "defer-foreign-keys", "initially-deferred"],
+)
+def test_sqlite_checks_a_key_it_did_not_enforce(
+    sqlite_url: str, ddl: list[str], pragma: str
+) -> None:
+    """A deferred key would fail only at COMMIT, with SQLite's bare "FOREIGN KEY constraint
+    failed"; the anti-join names the table and the key first."""
+    with pytest.raises(DataError, match=r"1 seeded row\(s\) break foreign keys \(first: kids"):
+        _seed(
+            sqlite_url,
+            lambda o: 10**6 if o == 4 else 1 + o % PARENTS,
+            [SQLITE_PARENTS, *ddl],
+            pragma=pragma,
+        )
+
+
+@pytest.mark.parametrize(
+    "kids",
+    [
+        SQLITE_KIDS + " REFERENCES parents (id))",
+        SQLITE_KIDS + " REFERENCES Parents)",  # the parent's primary key; names fold case
+        SQLITE_KIDS + ", FOREIGN KEY (parent_id) REFERENCES parents (id) DEFERRABLE)",
+    ],
+    ids=["inline", "implicit-primary-key", "table-constraint"],
+)
+def test_sqlite_does_not_check_a_key_it_enforced_again(sqlite_url: str, kids: str) -> None:
+    sent = _seed(sqlite_url, lambda o: 1 + o % PARENTS, [SQLITE_PARENTS, kids])
     assert _anti_joins(sent) == []
