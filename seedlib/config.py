@@ -72,7 +72,8 @@ class Settings:
     #: chooses per table segment (:func:`seedlib.load.parallel.workers_for`).
     workers: int | None = None
     #: Build secondary indexes and check foreign keys after a bulk load instead of during it
-    #: (PostgreSQL; see :func:`seedlib.load.postgresql.indexes_built_after` and
+    #: (PostgreSQL, and indexes on SQLite; see :func:`seedlib.load.postgresql.indexes_built_after`,
+    #: :func:`seedlib.load.sqlite.indexes_built_after` and
     #: :func:`seedlib.load.postgresql.foreign_keys_checked_after`).
     defer_indexes: bool = True
 

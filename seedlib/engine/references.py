@@ -325,7 +325,7 @@ class _References(_State):
             keys = self.inserted.get(table.fullname, [])
             pk = single_pk(table)
             # (Totals over the table itself need its indexes for the sums.)
-            with self.rewriting(table, 0 if table.fullname == child else len(keys)):
+            with self.rewriting(table, 0 if table.fullname == child else len(keys), sums):
                 for start in range(0, len(keys), BATCH_ROWS):
                     chunk = keys[start : start + BATCH_ROWS]
                     where = (

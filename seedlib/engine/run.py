@@ -42,17 +42,13 @@ from seedlib.generate.values import (
     Skewed,
     constant,
 )
+from seedlib.load import indexes_built_after, open_writer, reserve_keys
 from seedlib.load import mysql as mysql_load
-from seedlib.load import open_writer, reserve_keys
 from seedlib.load import postgresql as postgresql_load
 from seedlib.load import sqlite as sqlite_load
 from seedlib.load.generic import bind_processors, driver_rows
 from seedlib.load.parallel import FORKED_LOADERS, load_batches, workers_for
-from seedlib.load.postgresql import (
-    deferrable_foreign_keys,
-    foreign_keys_checked_after,
-    indexes_built_after,
-)
+from seedlib.load.postgresql import deferrable_foreign_keys, foreign_keys_checked_after
 from seedlib.log import get_logger
 from seedlib.plan import feasibility
 from seedlib.plan.spec import SeedSpec, build_plan, constraint_name
@@ -754,7 +750,7 @@ class _Seeding(_References, _Filters, _Sources):
                 func.unnest(bindparam("_vs", type_=ARRAY(column.type))).label("v"),
             ).subquery()
             stmt = update(table).where(pk == given.c.k).values({column_name: given.c.v})
-            with self.rewriting(table, len(pairs)):
+            with self.rewriting(table, len(pairs), [column_name]):
                 for start in range(0, len(pairs), BATCH_ROWS):
                     part = pairs[start : start + BATCH_ROWS]
                     self.conn.execute(
@@ -762,7 +758,7 @@ class _Seeding(_References, _Filters, _Sources):
                     )
             return
         stmt = update(table).where(pk == bindparam("_k")).values({column_name: bindparam("_v")})
-        with self.rewriting(table, len(pairs)):
+        with self.rewriting(table, len(pairs), [column_name]):
             for start in range(0, len(pairs), BATCH_ROWS):
                 part = pairs[start : start + BATCH_ROWS]
                 self.conn.execute(stmt, [{"_k": k, "_v": v} for k, v in part])

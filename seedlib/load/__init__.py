@@ -8,7 +8,7 @@ COPY stays open across batches, so the server inserts while the next batch is ge
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from seedlib.load.keys import allocate_keys, reserve_keys
@@ -17,7 +17,13 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.engine import Connection
 
-__all__ = ["allocate_keys", "open_writer", "reserve_keys"]
+__all__ = [
+    "allocate_keys",
+    "deferrable_indexes",
+    "indexes_built_after",
+    "open_writer",
+    "reserve_keys",
+]
 
 Write = Callable[[Sequence[Sequence[Any]]], None]
 
@@ -48,3 +54,40 @@ def open_writer(conn: Connection, table: Table, columns: Sequence[str]) -> Itera
     from seedlib.load.generic import insert_rows
 
     yield lambda rows: insert_rows(conn, table, columns, rows) if rows else None
+
+
+def deferrable_indexes(
+    conn: Connection,
+    table: Table,
+    rows: int,
+    ascending: Callable[[], Collection[str]] = frozenset,
+    columns: Collection[str] | None = None,
+) -> list[Any]:
+    """The indexes of ``table`` that :func:`indexes_built_after` may drop while ``rows`` rows
+    are written to it (PostgreSQL, SQLite; none elsewhere). ``ascending()``: the columns the
+    rows come in ascending order of; ``columns``: the columns an UPDATE changes, None for a
+    load."""
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        from seedlib.load import postgresql
+
+        return postgresql.deferrable_indexes(conn, table, rows, ascending)
+    if conn.dialect.name == "sqlite" and conn.dialect.driver == "pysqlite":
+        from seedlib.load import sqlite
+
+        return list(sqlite.deferrable_indexes(conn, table, rows, ascending, columns))
+    return []
+
+
+@contextlib.contextmanager
+def indexes_built_after(conn: Connection, table: Table, indexes: Sequence[Any]) -> Iterator[None]:
+    """Drop ``indexes`` (from :func:`deferrable_indexes`) for the block, and build them again
+    after it; inside a transaction or savepoint."""
+    if not indexes:
+        yield
+        return
+    if conn.dialect.name == "postgresql":
+        from seedlib.load.postgresql import indexes_built_after as built_after
+    else:
+        from seedlib.load.sqlite import indexes_built_after as built_after
+    with built_after(conn, table, indexes):
+        yield
