@@ -211,6 +211,12 @@ class Entry:
         return shown
 
 
+#: Ledger rows written at once from this many on go through the table loader (COPY on
+#: PostgreSQL): rows left out fragment a table's keys into many ranges, and the reference ERP's
+#: invoices and payments came to 72,000 ledger rows, 1.6 s as an executemany.
+BULK_ROWS = 1_000
+
+
 def record(
     conn: Connection,
     *,
@@ -260,7 +266,13 @@ def record(
             }
         )
         count += len(other_keys)
-    if rows:
+    if len(rows) >= BULK_ROWS:
+        from seedlib.load import open_writer
+
+        columns = list(rows[0])
+        with open_writer(conn, books.ledger, columns) as write:
+            write([[row[c] for c in columns] for row in rows])
+    elif rows:
         conn.execute(books.ledger.insert(), rows)
     return count
 

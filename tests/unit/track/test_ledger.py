@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,11 +11,12 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection, Engine
 
 from seedlib.db import engine_for
 from seedlib.track.ledger import (
+    BULK_ROWS,
     Entry,
     bookkeeping,
     bookkeeping_exists,
@@ -138,6 +140,37 @@ def test_record_rolls_back_with_its_transaction(engine: Engine) -> None:
         failing_revision()
     with engine.connect() as conn:
         assert entries(conn, "r") == []
+
+
+def test_many_ranges_go_through_the_bulk_loader_alike(engine: Engine) -> None:
+    """Fragmented keys (every other one): as many ledger rows as ranges, written by the
+    table loader (COPY on PostgreSQL) from ``BULK_ROWS`` rows on, read back as the
+    executemany's, and gone with their transaction."""
+    odd = range(1, 2 * (BULK_ROWS + 5), 2)
+    with engine.begin() as conn:
+        assert put(conn, "few", "t", ["id"], int_keys=odd[:10]) == 10
+        assert put(conn, "many", "t", ["id"], int_keys=odd) == len(odd)
+
+    def failing_revision() -> None:
+        with engine.begin() as conn:
+            put(conn, "lost", "t", ["id"], int_keys=odd)
+            raise RuntimeError("revision failed")
+
+    with pytest.raises(RuntimeError):
+        failing_revision()
+    with engine.connect() as conn:
+        [few], [many] = entries(conn, "few"), entries(conn, "many")
+        assert many.ranges == tuple((k, k) for k in odd)
+        assert few.ranges == many.ranges[:10]
+        assert (many.key_columns, many.keys) == (few.key_columns, few.keys) == (("id",), ())
+        ledger = bookkeeping(conn.dialect.name).ledger
+        stamps = conn.execute(select(ledger.c.revision, ledger.c.recorded_at, ledger.c.run_id))
+        assert {(r.revision, r.run_id, type(r.recorded_at)) for r in stamps} == {
+            ("few", "run-few", dt.datetime),
+            ("many", "run-many", dt.datetime),
+        }
+        assert entries(conn, "lost") == []
+        assert counts_by_revision(conn) == {"few": {"t": 10}, "many": {"t": len(odd)}}
 
 
 def test_entry_sample_shows_ranges_then_keys() -> None:
