@@ -90,10 +90,14 @@ ORDER BY 1
 
 # Tables whose indexes stay: deferred triggers (deferrable foreign keys) leave events pending
 # after the COPY, and PostgreSQL refuses CREATE INDEX and ALTER TABLE on such a table until
-# commit; a unique index over an expression or a part of the rows holds values seedlib cannot
-# know, so building it after the load would likely fail and make the whole load run twice.
+# commit; a row trigger of the table's own may look its rows up by an index, and without it
+# would scan the whole table for every row loaded; a unique index over an expression or a part
+# of the rows holds values seedlib cannot know, so building it after the load would likely
+# fail and make the whole load run twice.
 _KEEP_INDEXES = """
 SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = CAST(:table AS regclass) AND tgdeferrable)
+    OR EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = CAST(:table AS regclass)
+               AND NOT tgisinternal AND (tgtype & 1) = 1)
     OR EXISTS (SELECT 1 FROM pg_index WHERE indrelid = CAST(:table AS regclass) AND indisunique
                AND (indexprs IS NOT NULL OR indpred IS NOT NULL))
 """

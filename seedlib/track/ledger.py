@@ -266,7 +266,7 @@ def record(
             }
         )
         count += len(other_keys)
-    if len(rows) >= BULK_ROWS:
+    if len(rows) >= BULK_ROWS and conn.in_transaction():  # the loader's own cursor begins none
         from seedlib.load import open_writer
 
         columns = list(rows[0])

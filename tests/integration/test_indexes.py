@@ -143,6 +143,13 @@ KEEPING = {
         "CREATE UNIQUE INDEX ix_people_lower_email ON people (lower(email))"
     ],
     "partial unique index": ["CREATE UNIQUE INDEX ix_people_some ON people (city) WHERE id < 0"],
+    # may look people up by an index for each row: without it, a scan of the table each
+    "row trigger": [
+        "CREATE FUNCTION same_city() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " PERFORM 1 FROM people WHERE city = NEW.city AND id <> NEW.id; RETURN NEW; END $$",
+        "CREATE TRIGGER tr_same_city AFTER INSERT ON people FOR EACH ROW"
+        " EXECUTE FUNCTION same_city()",
+    ],
     "table in use by another session": [],
 }
 
@@ -151,9 +158,10 @@ KEEPING = {
 def test_indexes_stay_when_rebuilding_them_is_unsafe(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch, case: str
 ) -> None:
-    """Deferred triggers (PostgreSQL refuses index DDL while their events are pending), unique
-    indexes whose values seedlib cannot know, and a table another session is reading: the
-    indexes are maintained during the load instead, and the load succeeds."""
+    """Deferred triggers (PostgreSQL refuses index DDL while their events are pending), row
+    triggers (which may look rows up by an index), unique indexes whose values seedlib cannot
+    know, and a table another session is reading: the indexes are maintained during the load
+    instead, and the load succeeds."""
     monkeypatch.setattr("seedlib.load.postgresql.DEFER_INDEXES_ROWS", 100)
     _create(postgres_url, *KEEPING[case])
     before = _indexes(postgres_url)

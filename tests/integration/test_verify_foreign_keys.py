@@ -6,6 +6,7 @@ or SQLite's foreign_keys off, a deferred key), still fails the revision."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -201,3 +202,37 @@ def test_sqlite_checks_a_key_it_did_not_enforce(
 def test_sqlite_does_not_check_a_key_it_enforced_again(sqlite_url: str, kids: str) -> None:
     sent = _seed(sqlite_url, lambda o: 1 + o % PARENTS, [SQLITE_PARENTS, kids])
     assert _anti_joins(sent) == []
+
+
+def test_sqlite_trusts_no_key_to_a_parent_in_another_database(tmp_path: Path) -> None:
+    """SQLite enforces a key against the parent in the child's own database: models that put
+    the parent elsewhere are checked by the anti-join."""
+    from seedlib.load.sqlite import enforced_foreign_key
+
+    engine = engine_for(f"sqlite:///{tmp_path / 'main.sqlite3'}")
+    aux = tmp_path / "aux.sqlite3"
+    event.listen(engine, "connect", lambda dbapi, _r: dbapi.execute(f"ATTACH '{aux}' AS aux"))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE parents (id INTEGER PRIMARY KEY)")
+            conn.exec_driver_sql("CREATE TABLE aux.parents (id INTEGER PRIMARY KEY)")
+            conn.exec_driver_sql(
+                "CREATE TABLE aux.kids (id INTEGER PRIMARY KEY,"
+                " parent_id INTEGER REFERENCES parents (id))"
+            )
+            metadata = MetaData()
+            main_parents = Table("parents", metadata, Column("id", Integer, primary_key=True))
+            aux_parents = Table(
+                "parents", metadata, Column("id", Integer, primary_key=True), schema="aux"
+            )
+            kids = Table(
+                "kids",
+                metadata,
+                Column("id", Integer, primary_key=True),
+                Column("parent_id", Integer),
+                schema="aux",
+            )
+            assert not enforced_foreign_key(conn, kids, "parent_id", main_parents, "id")
+            assert enforced_foreign_key(conn, kids, "parent_id", aux_parents, "id")
+    finally:
+        engine.dispose()
