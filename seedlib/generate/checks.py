@@ -161,9 +161,22 @@ def table_checks(table: Table, dialect: str = "sqlite") -> list[Check]:
 
 def _column_comparison(tree: exp.Expression, columns: list[str]) -> tuple[str, str, Any] | None:
     """``(column, operator, constant)`` when ``tree`` is just ``column op constant`` (either
-    way round; the constant may be any expression of constants, a cast say), else None."""
+    way round; the constant may be any expression of constants, a cast say), or ``(column,
+    "in", (constant, ...))`` for ``column IN (constant, ...)`` (an Enum's CHECK), else None."""
     while isinstance(tree, exp.Paren):
         tree = tree.this
+    lookup = {c.lower(): c for c in columns}
+    if isinstance(tree, exp.In) and tree.args.get("query") is None:
+        needle = tree.this
+        while isinstance(needle, exp.Paren):
+            needle = needle.this
+        if not isinstance(needle, exp.Column):
+            return None
+        options = [_constant(option) for option in tree.expressions]
+        if not options or not all(known and c is not None for known, c in options):
+            return None  # a NULL among them makes a miss unknown: left to the row predicate
+        name = needle.name if needle.name in columns else lookup.get(needle.name.lower())
+        return None if name is None else (name, "in", tuple(c for _, c in options))
     op = _COMPARISONS.get(type(tree))
     if op is None or tree.args.get("negate"):
         return None
@@ -176,7 +189,6 @@ def _column_comparison(tree: exp.Expression, columns: list[str]) -> tuple[str, s
             left = left.this
     if not isinstance(left, exp.Column):
         return None
-    lookup = {c.lower(): c for c in columns}
     name = left.name if left.name in columns else lookup.get(left.name.lower())
     known, constant = _constant(right)
     return (name, op, constant) if name is not None and known and constant is not None else None
@@ -192,7 +204,9 @@ def holds_between(op: str, constant: Any, low: Any, high: Any) -> bool:
 
 def failing(values: Sequence[Any], op: str, constant: Any) -> list[int]:
     """Indexes of the ``values`` for which ``value op constant`` is FALSE, as the check's
-    predicate would judge each of them (NULL passes)."""
+    predicate would judge each of them (NULL passes); ``op`` ``"in"`` takes a tuple."""
+    if op == "in":
+        return _failing_in(values, constant)
     compare = _OPERATORS[op]
     kind = type(constant)
     out = []
@@ -206,6 +220,18 @@ def failing(values: Sequence[Any], op: str, constant: Any) -> list[int]:
             except (TypeError, ArithmeticError):  # as _compare: unknown, so it passes
                 pass
         elif _compare(op, value, constant) is False:
+            out.append(index)
+    return out
+
+
+def _failing_in(values: Sequence[Any], options: tuple[Any, ...]) -> list[int]:
+    kind = type(options[0])
+    plain = frozenset(options) if all(type(o) is kind for o in options) else frozenset()
+    out = []
+    for index, value in enumerate(values):
+        if value is None or (type(value) is kind and value in plain):
+            continue
+        if not any(_compare("=", value, option) for option in options):  # as _in
             out.append(index)
     return out
 

@@ -152,6 +152,11 @@ def test_promises_that_cannot_hold_keep_the_tests() -> None:
         "qty = 2.5",
         "CAST(qty AS INTEGER) >= 0",  # a cast column: left to the row path
         "qty > 0 AND qty < 9",  # two comparisons: row path
+        "qty IN (1, 2, 3)",
+        "(qty) IN ('3', 2.5, -6)",
+        "qty IN (1, NULL)",  # a miss is unknown, not false: row path
+        "qty NOT IN (1, 2)",  # row path
+        "CAST(qty AS INTEGER) IN (2, 3)",  # row path
     ],
 )
 def test_a_check_on_one_column_tests_the_batch_as_the_rows_would(sql: str) -> None:
@@ -167,6 +172,25 @@ def test_a_check_on_one_column_tests_the_batch_as_the_rows_would(sql: str) -> No
     assert {
         i for i, r in validator.column_rejections([values]).items() if "CHECK k" in r.reason
     } == (expected if check.comparison else set())
+
+
+def test_an_enum_check_tests_the_batch_as_the_rows_would() -> None:
+    """SQLAlchemy's non-native Enum makes ``status IN ('open', 'paid')``: tested on the
+    batch's column, it rejects exactly what its predicate rejects."""
+    table = Table(
+        "e",
+        MetaData(),
+        Column("status", String(10)),
+        CheckConstraint("status IN ('open', 'paid')", name="st"),
+    )
+    [check] = table_checks(table)
+    assert check.comparison == ("status", "in", ("open", "paid"))
+    values: list[object] = [None, "open", "paid", "Open", "closed", "", 1, "paid "]
+    expected = {i for i, v in enumerate(values) if check.predicate({"status": v}) is False}
+    assert expected == {3, 4, 5, 6, 7}
+    validator = RowValidator(table, ["status"], [check])
+    assert not validator.checks
+    assert {r.index for r in validator.rejections([[v] for v in values])} == expected
 
 
 def test_a_check_the_promised_range_satisfies_is_not_tested() -> None:
