@@ -44,13 +44,23 @@ class Check:
     sql: str
     columns: frozenset[str]
     predicate: Predicate | None
-    #: ``(column, operator, constant)`` when the whole check compares one column with a
-    #: constant (``quantity > 0``): then it can test a batch's column at once.
-    comparison: tuple[str, str, Any] | None = None
+    #: The AND-ed parts of the check that compare one column with constants, as ``(column,
+    #: operator, constant)`` (``quantity > 0``; ``status IN (...)`` with a tuple): they can
+    #: test a batch's column at once.
+    parts: tuple[tuple[str, str, Any], ...] = ()
+    #: The predicate of its other AND-ed parts (the whole predicate when ``parts`` is empty;
+    #: None when every part is in ``parts``). A row fails the check exactly when one of
+    #: ``parts`` or ``rest`` is FALSE: in SQL, an AND is FALSE when one of its terms is.
+    rest: Predicate | None = None
 
     @property
     def understood(self) -> bool:
         return self.predicate is not None
+
+    @property
+    def comparison(self) -> tuple[str, str, Any] | None:
+        """``(column, operator, constant)`` when the whole check is one such comparison."""
+        return self.parts[0] if len(self.parts) == 1 and self.rest is None else None
 
     def passes(self, row: Row) -> bool:
         return self.predicate is None or self.predicate(row) is not False
@@ -148,15 +158,44 @@ def table_checks(table: Table, dialect: str = "sqlite") -> list[Check]:
         tree = parse(sql, dialect)
         columns = frozenset(c.name for c in tree.find_all(exp.Column)) if tree else frozenset()
         predicate: Predicate | None = None
-        comparison = None
+        parts: list[tuple[str, str, Any]] = []
+        rest: Predicate | None = None
         if tree is not None:
+            names = list(table.columns.keys())
             try:
-                predicate = compile_predicate(tree, list(table.columns.keys()))
-                comparison = _column_comparison(tree, list(table.columns.keys()))
+                predicate = compile_predicate(tree, names)
+                others: list[exp.Expression] = []
+                for term in conjuncts(tree):
+                    part = _column_comparison(term, names)
+                    if part is None:
+                        others.append(term)
+                    else:
+                        parts.append(part)
+                rest = (
+                    predicate if not parts else _all([compile_predicate(t, names) for t in others])
+                )
             except NotUnderstood:
-                predicate = None
-        checks.append(Check(name, sql, columns, predicate, comparison))
+                predicate, parts, rest = None, [], None
+        checks.append(Check(name, sql, columns, predicate, tuple(parts), rest))
     return checks
+
+
+def _all(predicates: list[Predicate]) -> Predicate | None:
+    """The AND of ``predicates`` (SQL's three values), None for none."""
+    if not predicates:
+        return None
+    if len(predicates) == 1:
+        return predicates[0]
+
+    def run(row: Row) -> Any:
+        value: Any = True
+        for predicate in predicates:
+            value = _and(value, predicate(row))
+            if value is False:
+                return False
+        return value
+
+    return run
 
 
 def _column_comparison(tree: exp.Expression, columns: list[str]) -> tuple[str, str, Any] | None:

@@ -7,7 +7,7 @@ Work is done column by column over a whole batch (cheap), and row by row only fo
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -250,17 +250,18 @@ class RowValidator:
         for check in checks:
             if not (check.understood and check.columns <= present):
                 continue
-            if check.comparison is None:
-                self.checks.append(check)
-                continue
-            # One column against a constant: tested a batch's column at once, after the type
-            # tests, and not at all when the generator's range satisfies it at both ends.
-            name, op, constant = check.comparison
-            if name in numbers and holds_between(op, constant, *numbers[name]):
-                continue
-            self.tests.append(
-                (self.columns.index(name), name, _failing_check(op, constant, check.name))
-            )
+            if check.rest is not None:
+                # The parts not tested column-wise, row by row (the whole check if none is).
+                self.checks.append(replace(check, predicate=check.rest, parts=()))
+            # Parts comparing one column with constants: tested on a batch's column at once,
+            # after the type tests, and not at all when the generator's range satisfies them
+            # at both ends.
+            for name, op, constant in check.parts:
+                if name in numbers and holds_between(op, constant, *numbers[name]):
+                    continue
+                self.tests.append(
+                    (self.columns.index(name), name, _failing_check(op, constant, check.name))
+                )
 
     def __bool__(self) -> bool:
         return bool(self.tests or self.checks)

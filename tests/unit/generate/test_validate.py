@@ -151,7 +151,10 @@ def test_promises_that_cannot_hold_keep_the_tests() -> None:
         "qty <> 3",
         "qty = 2.5",
         "CAST(qty AS INTEGER) >= 0",  # a cast column: left to the row path
-        "qty > 0 AND qty < 9",  # two comparisons: row path
+        "qty > 0 AND qty < 9",  # two comparisons, each on the column
+        "qty >= -5 AND (qty = 2.5 OR qty > 3)",  # one on the column, the rest row by row
+        "(qty = 2.5 OR qty > 3) AND qty <> 9 AND (qty < 10 OR qty = 11)",  # two row by row
+        "qty > 0 OR qty = -5",  # row path
         "qty IN (1, 2, 3)",
         "(qty) IN ('3', 2.5, -6)",
         "qty IN (1, NULL)",  # a miss is unknown, not false: row path
@@ -167,11 +170,13 @@ def test_a_check_on_one_column_tests_the_batch_as_the_rows_would(sql: str) -> No
     values: list[object] = [None, 0, 1, 2, 3, 9, -5, -6, 10, 11, 2.5, Decimal("2.50"), "3", "x"]
     expected = {i for i, v in enumerate(values) if check.predicate({"qty": v}) is False}
     validator = RowValidator(table, ["qty"], [check])
-    assert bool(validator.checks) == (check.comparison is None)
+    assert bool(validator.checks) == (check.rest is not None)
     assert {r.index for r in validator.rejections([[v] for v in values])} == expected
-    assert {
+    by_column = {
         i for i, r in validator.column_rejections([values]).items() if "CHECK k" in r.reason
-    } == (expected if check.comparison else set())
+    }
+    assert by_column == (expected if check.rest is None else by_column & expected)
+    assert bool(check.parts) == ("AND" in sql or check.comparison is not None)
 
 
 def test_an_enum_check_tests_the_batch_as_the_rows_would() -> None:
