@@ -60,7 +60,7 @@ def _dropped(sent: list[str]) -> set[str]:
     return {s.split(".", 1)[1].strip('"') for s in sent if s.startswith("DROP INDEX")}
 
 
-def _seed(url: str, tables: dict[str, Any], label: str) -> tuple[Any, list[str]]:
+def _seed(url: str, tables: dict[str, Any], label: str, **options: Any) -> tuple[Any, list[str]]:
     sent: list[str] = []
     engine = engine_for(url)
     real = engine_for
@@ -72,7 +72,7 @@ def _seed(url: str, tables: dict[str, Any], label: str) -> tuple[Any, list[str]]
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("seedlib.direct.engine_for", watched)
-        result = seedlib.seed(url, tables=tables, label=label)
+        result = seedlib.seed(url, tables=tables, label=label, **options)
     engine.dispose()
     return result, sent
 
@@ -218,3 +218,37 @@ def test_indexes_stay_when_rebuilding_them_is_unsafe(
     _create(sqlite_url, *extra)
     _, sent = _seed(sqlite_url, {"people": ROWS}, "keep")
     assert _dropped(sent) == set()
+
+
+def test_a_cycle_closing_update_rebuilds_only_the_index_over_its_column(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """teams -> players -> teams: the teams load without their captains (both indexes built
+    after it), then the UPDATE that names the captains drops only the captain index."""
+    monkeypatch.setattr("seedlib.load.sqlite.DEFER_INDEXES_ROWS", 100)
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as raw:
+        raw.executescript(
+            "CREATE TABLE teams (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL,"
+            " captain_id INTEGER REFERENCES players (id));"
+            "CREATE TABLE players (id INTEGER PRIMARY KEY,"
+            " team_id INTEGER NOT NULL REFERENCES teams (id));"
+            "CREATE INDEX ix_teams_captain ON teams (captain_id);"
+            "CREATE INDEX ix_teams_name ON teams (name);"
+        )
+    before = _master(sqlite_url)
+    _, sent = _seed(sqlite_url, {"teams": ROWS, "players": ROWS // 2}, "cycle", chunk_rows=100)
+    drops = [s.split(".", 1)[1].strip('"') for s in sent if s.startswith("DROP INDEX")]
+    assert drops == ["ix_teams_captain", "ix_teams_name", "ix_teams_captain"]
+    assert {k: v for k, v in _master(sqlite_url).items() if k in before} == before
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert raw.execute("SELECT count(*), count(captain_id) FROM teams").fetchone() == (
+            ROWS,
+            ROWS,
+        )
+        assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
+        # the rebuilt index answers for the captains the UPDATE wrote
+        plan = raw.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM teams WHERE captain_id = 1"
+        ).fetchall()
+        assert "ix_teams_captain" in str(plan)
