@@ -252,7 +252,7 @@ def failing(values: Sequence[Any], op: str, constant: Any) -> list[int]:
     for index, value in enumerate(values):
         if value is None:
             continue
-        if type(value) is kind:
+        if type(value) is kind or (type(value), kind) in _NATIVE:
             try:
                 if not compare(value, constant):
                     out.append(index)
@@ -261,6 +261,10 @@ def failing(values: Sequence[Any], op: str, constant: Any) -> list[int]:
         elif _compare(op, value, constant) is False:
             out.append(index)
     return out
+
+
+#: Pairs of types that :func:`_compare` compares as Python does (``_comparable`` leaves them).
+_NATIVE = frozenset({(Decimal, int), (int, Decimal), (float, int), (int, float)})
 
 
 def _failing_in(values: Sequence[Any], options: tuple[Any, ...]) -> list[int]:

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.mysql import TINYINT
 
 from seedlib import values
-from seedlib.generate.checks import table_checks
+from seedlib.generate.checks import _compare, failing, table_checks
 from seedlib.generate.validate import RowValidator, int_range
 
 TABLE = Table(
@@ -225,3 +225,18 @@ def test_values_a_check_cannot_compare_are_left_to_the_other_tests() -> None:
     odd = Table("o", MetaData(), Column("qty", Integer), CheckConstraint("qty > 'a' + 1"))
     [check] = table_checks(odd)
     assert check.comparison is None
+
+
+@pytest.mark.parametrize("op", ["<", "<=", ">", ">=", "=", "<>"])
+def test_column_wise_comparison_agrees_with_the_predicate_across_types(op: str) -> None:
+    """``failing`` takes Python's own comparison where the predicate's would give the same
+    (numbers of different types), and the predicate's elsewhere: the same rows either way."""
+    values: list[object] = [
+        *(None, 0, 1, -1, 2.5, -0.0, Decimal("0"), Decimal("-0.01"), Decimal("NaN")),
+        *(float("nan"), True, False, "3", "x", 10**30, Decimal("1e30"), 1e30),
+    ]
+    for constant in [0, 1, Decimal("0.5"), 2.5, 10**30, "1"]:
+        by_predicate = [
+            i for i, v in enumerate(values) if v is not None and _compare(op, v, constant) is False
+        ]
+        assert failing(values, op, constant) == by_predicate, constant
