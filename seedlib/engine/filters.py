@@ -39,17 +39,18 @@ class _Filters(_State):
         reserved: bool,
     ) -> list[list[Any]]:
         """Rows a rule leaves out (``values.SKIP``) and rows whose parent row was left out."""
-        gone = [self.left_out[parent] for _, parent in orphans]
-        kept = []
-        for values in rows:
-            if any(values[i] is SKIP for i in may_skip) or any(
-                values[position] in out for (position, _), out in zip(orphans, gone, strict=True)
-            ):
-                if reserved:
-                    skipped.add(values[0])
-                continue
-            kept.append(values)
-        return kept
+        gone: set[int] = set()  # a column at a time: no generator made per row
+        for i in may_skip:
+            gone.update(k for k, values in enumerate(rows) if values[i] is SKIP)
+        for position, parent in orphans:
+            out = self.left_out[parent]
+            if out:
+                gone.update(k for k, values in enumerate(rows) if values[position] in out)
+        if not gone:
+            return rows
+        if reserved:
+            skipped.update(rows[k][0] for k in gone)
+        return [values for k, values in enumerate(rows) if k not in gone]
 
     @staticmethod
     def skip_row(
