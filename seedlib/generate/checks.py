@@ -201,36 +201,74 @@ def _all(predicates: list[Predicate]) -> Predicate | None:
 def _column_comparison(tree: exp.Expression, columns: list[str]) -> tuple[str, str, Any] | None:
     """``(column, operator, constant)`` when ``tree`` is just ``column op constant`` (either
     way round; the constant may be any expression of constants, a cast say), or ``(column,
-    "in", (constant, ...))`` for ``column IN (constant, ...)`` (an Enum's CHECK), else None."""
+    "in", (constant, ...))`` for ``column IN (constant, ...)`` and PostgreSQL's ``column =
+    ANY (ARRAY[...])`` (an Enum's CHECK), else None. The column may be cast to text, which
+    the predicate leaves as it is (``(status)::text``, as PostgreSQL shows Enum CHECKs)."""
     while isinstance(tree, exp.Paren):
         tree = tree.this
     lookup = {c.lower(): c for c in columns}
-    if isinstance(tree, exp.In) and tree.args.get("query") is None:
-        needle = tree.this
-        while isinstance(needle, exp.Paren):
-            needle = needle.this
-        if not isinstance(needle, exp.Column):
+
+    def column_name(node: exp.Expression) -> str | None:
+        while isinstance(node, exp.Paren) or (
+            isinstance(node, exp.Cast) and node.to.this in _TEXT_TYPES
+        ):
+            node = node.this
+        if not isinstance(node, exp.Column):
             return None
-        options = [_constant(option) for option in tree.expressions]
+        return node.name if node.name in columns else lookup.get(node.name.lower())
+
+    def listed(options: list[tuple[bool, Any]]) -> tuple[Any, ...] | None:
         if not options or not all(known and c is not None for known, c in options):
             return None  # a NULL among them makes a miss unknown: left to the row predicate
-        name = needle.name if needle.name in columns else lookup.get(needle.name.lower())
-        return None if name is None else (name, "in", tuple(c for _, c in options))
+        return tuple(c for _, c in options)
+
+    if isinstance(tree, exp.In) and tree.args.get("query") is None:
+        name, constants = column_name(tree.this), listed(list(map(_constant, tree.expressions)))
+        return None if name is None or constants is None else (name, "in", constants)
     op = _COMPARISONS.get(type(tree))
     if op is None or tree.args.get("negate"):
         return None
     left, right = tree.this, tree.expression
-    while isinstance(left, exp.Paren):
-        left = left.this
-    if not isinstance(left, exp.Column):
-        left, right, op = right, left, _FLIPPED[op]
-        while isinstance(left, exp.Paren):
-            left = left.this
-    if not isinstance(left, exp.Column):
-        return None
-    name = left.name if left.name in columns else lookup.get(left.name.lower())
+    if isinstance(right, exp.Any):
+        name, constants = column_name(left), listed(_array_constants(right))
+        if op != "=" or name is None or constants is None:
+            return None
+        return (name, "in", constants)
+    name = column_name(left)
+    if name is None:
+        right, op, name = left, _FLIPPED[op], column_name(right)
     known, constant = _constant(right)
     return (name, op, constant) if name is not None and known and constant is not None else None
+
+
+#: Casts the predicate leaves values as they are through (:func:`_cast_to`).
+_TEXT_TYPES = frozenset(
+    {
+        exp.DataType.Type.TEXT,
+        exp.DataType.Type.VARCHAR,
+        exp.DataType.Type.CHAR,
+        exp.DataType.Type.NVARCHAR,
+        exp.DataType.Type.NCHAR,
+    }
+)
+
+
+def _array_constants(node: exp.Any) -> list[tuple[bool, Any]]:
+    """The literals of ``ANY (ARRAY[...])`` as :func:`_constant` gives them; none when it is
+    no array of literals."""
+    inner: exp.Expression = node.this
+    while isinstance(inner, exp.Paren | exp.Cast):
+        inner = inner.this
+    if not isinstance(inner, exp.Array):
+        return []
+    found = []
+    for element in inner.expressions:
+        while isinstance(element, exp.Cast | exp.Paren):
+            element = element.this
+        if not isinstance(element, exp.Literal):
+            return []
+        found.append((True, _literal(element)))
+    return found
 
 
 def holds_between(op: str, constant: Any, low: Any, high: Any) -> bool:
