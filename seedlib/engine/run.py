@@ -473,10 +473,11 @@ class _Seeding(_References, _Filters, _Sources):
             return totals
 
         # Forked processes may make the batches when a batch needs nothing but its ordinals:
-        # no look-ups in the database, no values remembered across batches.
+        # no look-ups in the database, no values remembered across batches. (Rows pointing at
+        # rows of their own table skipped in another batch are checked here, see ``again``.)
         forkable = (
             (self.conn.dialect.name, self.conn.dialect.driver) in FORKED_LOADERS
-            and not (had_rows or reads_parents or uniques or self_refs)
+            and not (had_rows or reads_parents or uniques)
             and name not in self.sources
         )
         processors = bind_processors(self.conn, table, columns) if forkable else []
@@ -494,12 +495,39 @@ class _Seeding(_References, _Filters, _Sources):
                 omitted_rows[0] = 0
                 before = Counter(reasons)
                 ((rows, ords, digest),) = prepared(ordinals.start, ordinals.stop)
+                pointed: set[Any] = set()
+                if self_refs:  # at the rows this batch skipped; the others are checked here
+                    repoint_self_references(rows, self_refs, skipped)  # type: ignore[arg-type]
+                    pointed = {values[p] for values in rows for p, _ in self_refs} - {None}
                 totals: list[Any] = [0, 0, []]
                 account(rows, totals, ords, digest)
                 loaded = driver_rows(rows, processors) if any(processors) else rows
                 counted = Counter(reasons)
                 counted.subtract(before)
-                return loaded, (totals, list(skipped), dict(+counted), omitted_rows[0])
+                return loaded, (totals, list(skipped), dict(+counted), omitted_rows[0], pointed)
+
+            def again(ordinals: range, summary: Any) -> Any:
+                """Here, in batch order: a batch whose rows point at rows of their own table
+                that an earlier batch skipped (which its child did not know) is made again
+                here, as one process would have made it."""
+                gone, pointed = summary[1], summary[4]
+                if not pointed or pointed.isdisjoint(skipped):
+                    skipped.update(gone)
+                    return None
+                log.debug("batch_made_again", table=name, first=ordinals.start)
+                had = (Counter(reasons), omitted_rows[0], set(skipped))
+                ((rows, ords, digest),) = prepared(ordinals.start, ordinals.stop)
+                repoint_self_references(rows, self_refs, skipped)  # type: ignore[arg-type]
+                totals: list[Any] = [0, 0, []]
+                account(rows, totals, ords, digest)
+                counted = Counter(reasons)
+                counted.subtract(had[0])
+                omitted = omitted_rows[0] - had[1]
+                reasons.clear()  # counted once, with the other batches' summaries
+                reasons.update(had[0])
+                omitted_rows[0] = had[1]
+                loaded = driver_rows(rows, processors) if any(processors) else rows
+                return loaded, (totals, list(skipped - had[2]), dict(+counted), omitted, set())
 
             tasks = [
                 range(first, min(first + batch_rows, seg_end))
@@ -507,8 +535,16 @@ class _Seeding(_References, _Filters, _Sources):
             ]
             merged: list[Any] = [0, 0, []]
             log.debug("segment_forked", table=name, batches=len(tasks), workers=workers)
-            made = load_batches(self.conn, table, columns, tasks, make, workers=workers)
-            for (count, digest, keys), gone, why, omitted in made:
+            made = load_batches(
+                self.conn,
+                table,
+                columns,
+                tasks,
+                make,
+                workers=workers,
+                again=again if self_refs else None,
+            )
+            for (count, digest, keys), gone, why, omitted, _pointed in made:
                 merged[0] += count
                 merged[1] += digest
                 if shape.integer:

@@ -193,6 +193,7 @@ def load_batches(
     make: Callable[[T], Made],
     *,
     workers: int | None = None,
+    again: Callable[[T, Any], Made | None] | None = None,
 ) -> list[Any]:
     """Load the rows ``make`` produces for each task into ``table``, generating in ``workers``
     forked processes while the parent loads; return each task's summary, in task order.
@@ -200,6 +201,8 @@ def load_batches(
     ``make(task)`` runs in a child process: it must not use ``conn`` (or any database
     connection) and must return ``(rows, summary)``: rows ready for the driver (bind processors
     applied), ``summary`` picklable. Rows land in ``conn``'s open transaction, in task order.
+    ``again(task, summary)`` runs here, in task order, before a batch is loaded: it may return
+    ``(rows, summary)`` made here to load instead (what a child could not know, say).
 
     Raises:
         DataError: a child failed (its traceback is in the message) or died.
@@ -221,13 +224,19 @@ def load_batches(
                 chunks.append(formatter.end())
                 return b"".join(bytes(chunk) for chunk in chunks if chunk)
 
-            return _relay(table, workers, tasks, make, copy_text, copy.write)
+            return _relay(table, workers, tasks, make, copy_text, copy.write, again)
     if dialect.name == "sqlite" and dialect.driver == "pysqlite":
         from seedlib.load.sqlite import executemany_writer
 
         with executemany_writer(conn, table, columns, converted=True) as write:
             return _relay(
-                table, workers, tasks, make, pickle.dumps, lambda data: write(pickle.loads(data))
+                table,
+                workers,
+                tasks,
+                make,
+                pickle.dumps,
+                lambda data: write(pickle.loads(data)),
+                again,
             )
     raise NotImplementedError("forked generators load PostgreSQL (psycopg) and SQLite only")
 
@@ -239,6 +248,7 @@ def _relay(
     make: Callable[[Any], Made],
     encode: Callable[[Sequence[Sequence[Any]]], bytes],
     deliver: Callable[[bytes], object],
+    again: Callable[[Any, Any], Made | None] | None = None,
 ) -> list[Any]:
     """Fork the children, then deliver their batches in task order; their summaries."""
     summaries: list[Any] = []
@@ -250,6 +260,9 @@ def _relay(
             meta = pickle.loads(_read_exactly(source, meta_size))
             if status != _OK:
                 raise DataError(f"generating rows for {table.fullname} failed:\n{meta}")
+            if again is not None and (made := again(tasks[position], meta)) is not None:
+                rows, meta = made
+                data = encode(rows)
             deliver(data)
             summaries.append(meta)
     return summaries

@@ -23,6 +23,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from structlog.testing import capture_logs
 
 from seedlib import TableSpec, values
 from seedlib.config import resolve_settings
@@ -54,6 +55,9 @@ def schema() -> MetaData:
         Column("account_id", ForeignKey("accounts.id"), nullable=False),
         Column("amount", Numeric(10, 2), nullable=False),
         Column("memo", String(40)),
+        # Rows point at earlier rows of their own table: at NULL instead when that row was
+        # skipped, which a forked child cannot know of another child's batch.
+        Column("reversal_of_id", ForeignKey("entries.id")),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
     )
     return metadata
@@ -181,7 +185,12 @@ def test_workers_load_exactly_the_rows_of_one_process(
 ) -> None:
     one = seed(two_databases[0], 1)
     assert forked == []
-    many = seed(two_databases[1], workers)
+    with capture_logs() as logs:
+        many = seed(two_databases[1], workers)
+    # batches whose rows pointed at an entry another child's batch skipped, made again here
+    again = [e["first"] for e in logs if e["event"] == "batch_made_again"]
+    assert again
+    assert set(again) <= set(range(BATCH, ROWS, BATCH))
     # accounts, entries, notes (their parent rows read whole before the workers start)
     assert forked == [1_200 // BATCH + 1, ROWS // BATCH, NOTES // BATCH]
     assert many == one
@@ -193,6 +202,10 @@ def test_workers_load_exactly_the_rows_of_one_process(
         "amount: fails CHECK amount_not_negative": entries["skipped"]
     }
     assert len(one["tables"]["entries"]) == entries["rows"] > ROWS // 2
+    kept = {row[0] for row in one["tables"]["entries"]}
+    pointing = [row[4] for row in one["tables"]["entries"] if row[4] is not None]
+    assert set(pointing) <= kept
+    assert len(pointing) > ROWS // 3
 
 
 def test_without_workers_large_tables_are_made_by_forked_processes(
