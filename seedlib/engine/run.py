@@ -389,9 +389,9 @@ class _Seeding(_References, _Filters, _Sources):
         # Nothing but a failed column test can drop or change a row of such a table.
         plain = not (may_skip or orphans or had_rows or uniques or self_refs or validator.checks)
 
-        def prepared(seg_start: int, seg_end: int) -> Iterator[Batch]:
+        def prepared(seg_start: int, seg_end: int, told: Any = log) -> Iterator[Batch]:
             """Batches of rows, with their content hash when it could be taken from the
-            columns (no row left out, none to repoint)."""
+            columns (no row left out, none to repoint). ``told``: where skips are logged."""
             for first in range(seg_start, seg_end, batch_rows):
                 ordinals = range(first, min(first + batch_rows, seg_end))
                 made = self.make_columns(
@@ -415,7 +415,7 @@ class _Seeding(_References, _Filters, _Sources):
                     rows = self.drop_left_out(rows, may_skip, orphans, skipped, shape.reserved)
                     omitted_rows[0] += before - len(rows)
                 if validator:
-                    rows = self.drop_invalid(table, rows, validator, skipped, reasons, log, found)
+                    rows = self.drop_invalid(table, rows, validator, skipped, reasons, told, found)
                 if had_rows:
                     rows = self.drop_existing(table, rows, checks, skipped, first, log, reasons)
                 for unique in uniques:
@@ -483,6 +483,8 @@ class _Seeding(_References, _Filters, _Sources):
         processors = bind_processors(self.conn, table, columns) if forkable else []
         sqlite = self.conn.dialect.name == "sqlite"  # the database works in this process
 
+        seen_skips = [False]  # a self-referencing table skipped rows: not forked any more
+
         def write_forked(seg_start: int, seg_end: int, workers: int) -> list[Any]:
             """The segment's batches made by ``workers`` forked processes and copied here in
             order (see :mod:`seedlib.load.parallel`): the same rows and totals."""
@@ -509,30 +511,45 @@ class _Seeding(_References, _Filters, _Sources):
             def again(ordinals: range, summary: Any) -> Any:
                 """Here, in batch order: a batch whose rows point at rows of their own table
                 that an earlier batch skipped (which its child did not know) is made again
-                here, as one process would have made it."""
+                here, as one process would have made it. Its skips do not depend on other
+                batches: they, their reasons and the rows omitted are the child's."""
                 gone, pointed = summary[1], summary[4]
                 if not pointed or pointed.isdisjoint(skipped):
                     skipped.update(gone)
                     return None
                 log.debug("batch_made_again", table=name, first=ordinals.start)
-                had = (Counter(reasons), omitted_rows[0], set(skipped))
-                ((rows, ords, digest),) = prepared(ordinals.start, ordinals.stop)
+                rows, ords, digest = quietly(ordinals)
                 repoint_self_references(rows, self_refs, skipped)  # type: ignore[arg-type]
                 totals: list[Any] = [0, 0, []]
                 account(rows, totals, ords, digest)
-                counted = Counter(reasons)
-                counted.subtract(had[0])
-                omitted = omitted_rows[0] - had[1]
-                reasons.clear()  # counted once, with the other batches' summaries
-                reasons.update(had[0])
-                omitted_rows[0] = had[1]
                 loaded = driver_rows(rows, processors) if any(processors) else rows
-                return loaded, (totals, list(skipped - had[2]), dict(+counted), omitted, set())
+                return loaded, (totals, *summary[1:4], set())
+
+            def quietly(ordinals: range) -> Batch:
+                """The batch made here, its skips added to ``skipped`` and nothing else
+                counted or logged (the child did)."""
+                reasons_before, omitted_before = Counter(reasons), omitted_rows[0]
+                try:
+                    ((rows, ords, digest),) = prepared(ordinals.start, ordinals.stop, _SILENT)
+                finally:
+                    reasons.clear()
+                    reasons.update(reasons_before)
+                    omitted_rows[0] = omitted_before
+                return rows, ords, digest
 
             tasks = [
                 range(first, min(first + batch_rows, seg_end))
                 for first in range(seg_start, seg_end, batch_rows)
             ]
+            if self_refs and not seen_skips[0]:
+                # A first batch that skips rows foretells batches pointing at rows other
+                # batches skipped, each made twice: such a segment is made here instead.
+                before = set(skipped)
+                quietly(tasks[0])
+                seen_skips[0] = len(skipped) > len(before)
+                skipped.intersection_update(before)
+            if self_refs and seen_skips[0]:
+                return write_segment(prepared(seg_start, seg_end))
             merged: list[Any] = [0, 0, []]
             log.debug("segment_forked", table=name, batches=len(tasks), workers=workers)
             made = load_batches(
@@ -988,6 +1005,16 @@ def fewer_collections() -> Iterator[None]:
             _GC_USERS[0] -= 1
             if _GC_USERS[0] == 0:
                 gc.set_threshold(*_GC_USERS[1:])
+
+
+class _Silent:
+    """A logger that says nothing: for batches made a second time."""
+
+    def __getattr__(self, _name: str) -> Callable[..., None]:
+        return lambda *_args, **_kwargs: None
+
+
+_SILENT = _Silent()
 
 
 def verify_foreign_keys(
