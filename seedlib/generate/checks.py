@@ -230,7 +230,7 @@ def _column_comparison(tree: exp.Expression, columns: list[str]) -> tuple[str, s
         return None
     left, right = tree.this, tree.expression
     if isinstance(right, exp.Any):
-        name, constants = column_name(left), listed(_array_constants(right))
+        name, constants = column_name(left), listed(_array_constants(right) or [])
         if op != "=" or name is None or constants is None:
             return None
         return (name, "in", constants)
@@ -253,20 +253,20 @@ _TEXT_TYPES = frozenset(
 )
 
 
-def _array_constants(node: exp.Any) -> list[tuple[bool, Any]]:
-    """The literals of ``ANY (ARRAY[...])`` as :func:`_constant` gives them; none when it is
+def _array_constants(node: exp.Any) -> list[tuple[bool, Any]] | None:
+    """The literals of ``ANY (ARRAY[...])`` as :func:`_constant` gives them; None when it is
     no array of literals."""
     inner: exp.Expression = node.this
     while isinstance(inner, exp.Paren | exp.Cast):
         inner = inner.this
     if not isinstance(inner, exp.Array):
-        return []
+        return None
     found = []
     for element in inner.expressions:
         while isinstance(element, exp.Cast | exp.Paren):
             element = element.this
         if not isinstance(element, exp.Literal):
-            return []
+            return None
         found.append((True, _literal(element)))
     return found
 
@@ -573,20 +573,10 @@ def _not_understood() -> Any:
 
 
 def _array(node: exp.Any) -> list[Predicate]:
-    inner: exp.Expression = node.this
-    while isinstance(inner, exp.Paren | exp.Cast):
-        inner = inner.this
-    if not isinstance(inner, exp.Array):
-        raise NotUnderstood("ANY without an ARRAY literal")
-    values: list[Predicate] = []
-    for element in inner.expressions:
-        while isinstance(element, exp.Cast | exp.Paren):
-            element = element.this
-        if not isinstance(element, exp.Literal):
-            raise NotUnderstood("ARRAY of non-constants")
-        value = _literal(element)
-        values.append(_const(value))
-    return values
+    found = _array_constants(node)
+    if found is None:
+        raise NotUnderstood("ANY without an ARRAY of literals")
+    return [_const(value) for _, value in found]
 
 
 def _const(value: Any) -> Predicate:
