@@ -173,6 +173,18 @@ def test_many_ranges_go_through_the_bulk_loader_alike(engine: Engine) -> None:
         assert counts_by_revision(conn) == {"few": {"t": 10}, "many": {"t": len(odd)}}
 
 
+def test_many_ranges_as_the_first_statement_stay_in_the_transaction(engine: Engine) -> None:
+    """Recorded before anything began a transaction, the rows still roll back: the bulk
+    loader's own cursor would begin none (SQLite's driver would commit each statement)."""
+    odd = range(1, 2 * (BULK_ROWS + 5), 2)
+    with engine.connect() as conn:
+        assert not conn.in_transaction()
+        put(conn, "first", "t", ["id"], int_keys=odd)
+        conn.rollback()
+    with engine.connect() as conn:
+        assert entries(conn, "first") == []
+
+
 def test_entry_sample_shows_ranges_then_keys() -> None:
     entry = Entry("t", ("id",), ((1, 1), (3, 9)), (("a", 1), ("b", 2)))
     assert entry.sample() == ["1", "3-9", "a,1", "b,2"]
