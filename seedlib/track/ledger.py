@@ -40,6 +40,7 @@ from sqlalchemy import (
     text,
     tuple_,
 )
+from sqlalchemy.dialects.mysql import LONGTEXT
 from sqlalchemy.ext.compiler import compiles
 
 from seedlib.integrations.alembic import SEEDLIB_SCHEMA
@@ -48,6 +49,11 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 VERSION_TABLE = "alembic_seed_version"
+#: The most bytes of keys one ledger row holds as JSON: a MySQL TEXT column holds 65,535 (the
+#: ledgers this version creates use LONGTEXT there; older ones may not).
+KEYS_JSON_BYTES = 60_000
+#: Text of any length: MySQL's TEXT stops at 65,535 bytes.
+LongText = Text().with_variant(LONGTEXT(), "mysql", "mariadb")
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ def bookkeeping(dialect: str) -> Bookkeeping:
         Column("key_columns", String(255), nullable=False),
         Column("first_key", BigInteger),
         Column("last_key", BigInteger),
-        Column("keys_json", Text),
+        Column("keys_json", LongText),
         Column("row_count", Integer, nullable=False),
         Column("recorded_at", DateTime, nullable=False),
     )
@@ -97,8 +103,8 @@ def bookkeeping(dialect: str) -> Bookkeeping:
         Column("seed", BigInteger, nullable=False),
         Column("os_user", String(128)),
         Column("host", String(255)),
-        Column("versions", Text, nullable=False),
-        Column("tables", Text, nullable=False),
+        Column("versions", LongText, nullable=False),
+        Column("tables", LongText, nullable=False),
         Column("row_count", Integer, nullable=False),
         Column("started_at", DateTime, nullable=False),
         Column("finished_at", DateTime, nullable=False),
@@ -109,7 +115,7 @@ def bookkeeping(dialect: str) -> Bookkeeping:
         metadata,
         Column("revision", String(64), primary_key=True),
         Column("table_name", String(255), primary_key=True),
-        Column("reserved", Text, nullable=False),
+        Column("reserved", LongText, nullable=False),
         Column("done", Integer, nullable=False),
         Column("content_sum", String(40), nullable=False),
         Column("size", String(32), nullable=False),
@@ -127,7 +133,7 @@ def bookkeeping(dialect: str) -> Bookkeeping:
         Column("host", String(255)),
         Column("env", String(32), nullable=False),
         Column("database", String(512), nullable=False),
-        Column("tables", Text, nullable=False),
+        Column("tables", LongText, nullable=False),
         Column("at", DateTime, nullable=False),
     )
     return Bookkeeping(schema=schema, ledger=ledger, runs=runs, progress=progress, audit=audit)
@@ -255,17 +261,17 @@ def record(
             }
         )
         count += last - first + 1
-    if other_keys:
+    for keys_json, keys_count in _json_parts(other_keys):
         rows.append(
             {
                 **base,
                 "first_key": None,
                 "last_key": None,
-                "keys_json": json.dumps([list(k) for k in other_keys], default=_encode),
-                "row_count": len(other_keys),
+                "keys_json": keys_json,
+                "row_count": keys_count,
             }
         )
-        count += len(other_keys)
+        count += keys_count
     if len(rows) >= BULK_ROWS and conn.in_transaction():  # the loader's own cursor begins none
         from seedlib.load import open_writer
 
@@ -275,6 +281,20 @@ def record(
     elif rows:
         conn.execute(books.ledger.insert(), rows)
     return count
+
+
+def _json_parts(keys: Sequence[Sequence[Any]]) -> Iterator[tuple[str, int]]:
+    """``keys`` as JSON, in parts of at most :data:`KEYS_JSON_BYTES` bytes (one key may be
+    longer), each with its count of keys."""
+    if not keys:
+        return
+    encoded = json.dumps([list(k) for k in keys], default=_encode)
+    if len(keys) == 1 or len(encoded.encode("utf-8", "surrogatepass")) <= KEYS_JSON_BYTES:
+        yield encoded, len(keys)
+        return
+    middle = len(keys) // 2
+    yield from _json_parts(keys[:middle])
+    yield from _json_parts(keys[middle:])
 
 
 def entries(conn: Connection, revision: str) -> list[Entry]:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from seedlib.db import engine_for
 from seedlib.track.ledger import (
     BULK_ROWS,
+    KEYS_JSON_BYTES,
     Entry,
     bookkeeping,
     bookkeeping_exists,
@@ -128,6 +129,28 @@ def test_record_entries_counts_forget_round_trip(engine: Engine) -> None:
         assert entries(conn, "rev1") == []
         assert [e.table for e in entries(conn, "rev2")] == ["clients", "tags"]
         assert counts_by_revision(conn) == {"rev2": {"clients": 50, "tags": 2}}
+
+
+def test_many_long_keys_are_ledgered_in_parts_a_mysql_text_column_holds(engine: Engine) -> None:
+    """MySQL's TEXT holds 65,535 bytes: 5,000 keys of 40 characters (200 KB of JSON) are
+    recorded in parts, and read back whole, in order; here also in a ledger whose column is
+    TEXT (made by an earlier version)."""
+    if engine.dialect.name == "mysql":
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE seedlib_ledger MODIFY keys_json TEXT")
+    accents = "\u00e9" * 8
+    keys = [(f"{i:06d}-{accents}-{'x' * 25}",) for i in range(5000)]
+    with engine.begin() as conn:
+        assert put(conn, "rev1", "codes", ["code"], other_keys=keys) == 5000
+    books = bookkeeping(engine.dialect.name)
+    with engine.connect() as conn:
+        (entry,) = entries(conn, "rev1")
+        parts = conn.execute(select(books.ledger.c.keys_json, books.ledger.c.row_count)).all()
+    assert entry.keys == tuple(keys)
+    assert entry.row_count == 5000
+    assert len(parts) > 3
+    assert sum(count for _json, count in parts) == 5000
+    assert all(len(text.encode()) <= KEYS_JSON_BYTES for text, _count in parts)
 
 
 def test_record_rolls_back_with_its_transaction(engine: Engine) -> None:
