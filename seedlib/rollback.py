@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, literal_column, not_, select, update
+from sqlalchemy import and_, delete, exists, literal_column, not_, select, tuple_, update
 
 from seedlib.engine import reflect
 from seedlib.exceptions import RollbackBlocked
@@ -100,11 +101,24 @@ def unseed_revision(conn: Connection, revision: str, *, dry_run: bool = False) -
         conn.execute(
             update(child).where(key(child_name)).values({c.name: None for c in fk.columns})
         )
+    # MySQL checks a foreign key row by row, even inside one DELETE, and never lets a row go
+    # that points at itself: the rows of a NOT NULL self-reference are deleted with the checks
+    # off, and every key into their table is checked afterwards instead.
+    unchecked = (
+        {e.child for e in order.self_references if not e.nullable}
+        if conn.dialect.name == "mysql"
+        else set()
+    )
     for name in reversed(order.tables):
-        if entries[name].by_value:
-            report.deleted[name] = _delete_by_value(conn, tables[name], entries[name])
-        else:
-            report.deleted[name] = int(conn.execute(delete(tables[name]).where(key(name))).rowcount)
+        with _foreign_key_checks_off(conn, name in unchecked):
+            if entries[name].by_value:
+                report.deleted[name] = _delete_by_value(conn, tables[name], entries[name])
+            else:
+                report.deleted[name] = int(
+                    conn.execute(delete(tables[name]).where(key(name))).rowcount
+                )
+        if name in unchecked:
+            _raise_if_dangling(conn, list(live.tables.values()), tables[name])
         result_count = report.deleted[name]
         if result_count != entries[name].row_count:
             report.problems.append(
@@ -114,6 +128,42 @@ def unseed_revision(conn: Connection, revision: str, *, dry_run: bool = False) -
         log.info("table_unseeded", table=name, rows=result_count)
     ledger.forget(conn, revision)
     return report
+
+
+@contextmanager
+def _foreign_key_checks_off(conn: Connection, off: bool) -> Iterator[None]:
+    if not off:
+        yield
+        return
+    conn.exec_driver_sql("SET SESSION foreign_key_checks = 0")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("SET SESSION foreign_key_checks = 1")
+
+
+def _raise_if_dangling(conn: Connection, all_tables: list[Table], parent: Table) -> None:
+    """Refuse when a row still points at a row of ``parent`` that is gone (written by another
+    session since the blockers were looked for)."""
+    for child in all_tables:
+        for fk in child.foreign_key_constraints:
+            if fk.referred_table is not parent:
+                continue
+            other = parent.alias("p")
+            columns = [e.parent for e in fk.elements]
+            found = exists().where(and_(*(other.c[e.column.name] == e.parent for e in fk.elements)))
+            row = conn.execute(
+                select(*columns)
+                .where(and_(*(c.is_not(None) for c in columns)), not_(found))
+                .limit(1)
+            ).first()
+            if row is not None:
+                raise RollbackBlocked(
+                    f"{child.fullname} row(s) with {', '.join(c.name for c in columns)} = "
+                    f"{', '.join(map(str, row))} point at {parent.fullname} rows this rollback "
+                    f"deleted ({constraint_name(fk)}); delete or re-point them first, nothing "
+                    "was deleted"
+                )
 
 
 def find_blockers(
@@ -129,16 +179,26 @@ def find_blockers(
         child_pk = list(child.primary_key.columns)
         for fk in child.foreign_key_constraints:
             parent_name = fk.referred_table.fullname
-            if parent_name not in seeded or len(fk.elements) != 1:
+            if parent_name not in seeded:
                 continue
             element = fk.elements[0]
             parent_entry = entries[parent_name]
-            if not parent_entry.by_value and parent_entry.columns == (element.column.name,):
+            if (
+                len(fk.elements) == 1
+                and not parent_entry.by_value
+                and parent_entry.columns == (element.column.name,)
+            ):
                 condition = ledger.match_column(element.parent, parent_entry)
-            else:  # the key references another (unique) column of the seeded rows
+            else:  # the key references other (unique) columns of the seeded rows
                 parent = seeded[parent_name]
-                condition = element.parent.in_(
-                    select(parent.c[element.column.name]).where(ledger.match(parent, parent_entry))
+                referred = select(*(parent.c[e.column.name] for e in fk.elements)).where(
+                    ledger.match(parent, parent_entry)
+                )
+                pointing = [e.parent for e in fk.elements]
+                condition = (
+                    pointing[0].in_(referred)
+                    if len(pointing) == 1
+                    else tuple_(*pointing).in_(referred)
                 )
             if child_entry is not None:
                 # Seeded children are not blockers (a table without a primary key matches them

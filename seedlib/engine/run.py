@@ -70,6 +70,7 @@ from seedlib.engine.shapes import (
     HASH_MOD,
     Checkpoint,
     KeyShape,
+    OwnValue,
     Progress,
     TableReport,
     UniqueGroup,
@@ -111,12 +112,20 @@ class _Seeding(_References, _Filters, _Sources):
             if len(fk.columns) == 1
         }
         children = spec.children
+        # Columns pointing at other rows of this table, set after loading: NULL meanwhile, or
+        # the row's own referred value when NOT NULL.
+        own: dict[str, Generator | None] = {
+            e.parent.name: None if all(c.nullable for c in fk.columns) else OwnValue(e.column.name)
+            for fk in self.own_references(table)
+            for e in fk.elements
+        }
         chosen: dict[str, Generator] = {}
         for fk in table.foreign_key_constraints:
             names = [c.name for c in fk.columns]
-            if len(names) > 1 and not set(names) & (set(spec.columns) | deferred):
+            if len(names) > 1 and not set(names) & (set(spec.columns) | deferred | set(own)):
                 chosen.update(zip(names, self.composite_fk(table, fk, count), strict=True))
-        chosen.update(self.junction_pairs(table, fks, set(spec.columns) | deferred | set(chosen)))
+        taken = set(spec.columns) | deferred | set(own) | set(chosen)
+        chosen.update(self.junction_pairs(table, fks, taken))
         out: list[tuple[str, Generator | None]] = []
         reserved = key_shape(table).reserved
         for column in table.columns:
@@ -124,6 +133,8 @@ class _Seeding(_References, _Filters, _Sources):
                 continue
             if column.name in deferred:
                 out.append((column.name, None))
+            elif column.name in own:
+                out.append((column.name, own[column.name]))
             elif column.name in spec.columns:
                 value = spec.columns[column.name]
                 if isinstance(value, ChildTotal):
@@ -302,12 +313,12 @@ class _Seeding(_References, _Filters, _Sources):
         bases = [stable_hash(self.settings.seed, name, column) for column, _ in gens]
         columns = list(shape.columns[:1] if shape.reserved else ()) + [c for c, _ in gens]
         key_at = [columns.index(c) for c in shape.columns] or list(range(len(columns)))
-        self_refs = [
+        self_refs = [  # to the reserved key (the others are set after loading)
             (columns.index(fk.elements[0].parent.name), bool(fk.elements[0].parent.nullable))
             for fk in table.foreign_key_constraints
             if fk.referred_table is table
-            and len(fk.elements) == 1
             and shape.reserved
+            and [e.column.name for e in fk.elements] == [*shape.columns]
             and fk.elements[0].parent.name in columns
         ]
         checks = [(columns.index(c.name), c) for c in natural_keys(table) if c.name in columns]
@@ -720,6 +731,8 @@ class _Seeding(_References, _Filters, _Sources):
                 if isinstance(item[0][1], ParentValue)
                 else 1
                 if item[0][0] in read_through
+                else 4
+                if isinstance(item[0][1], OwnValue)
                 else 3
             ),
         )
@@ -953,6 +966,9 @@ def seed_tables(
     for name, columns in deferred.items():
         for column in sorted(columns):
             run.fill_deferred(tables[name], column)
+    for name in plan.order.tables:
+        for fk in run.own_references(tables[name]):
+            run.fill_own_references(tables[name], fk)
     # A resumed revision holds rows an earlier session wrote, under checks it cannot know.
     verify_foreign_keys(
         conn, [tables[n] for n in plan.order.tables], revision, trust_database=not run.saved

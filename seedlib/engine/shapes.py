@@ -6,7 +6,7 @@ import hashlib
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -224,6 +224,21 @@ def rejected_by_database(exc: BaseException) -> bool:
     if module.startswith("pymysql") and original.args:
         return original.args[0] in _MYSQL_ROW_ERRORS
     return False
+
+
+class OwnValue:
+    """A NOT NULL foreign key to the row's own table, while loading: the row's own value of
+    the ``referred`` column (the row points at itself until it is pointed at an earlier row,
+    see :meth:`seedlib.engine.references._References.fill_own_references`). Made after every
+    other column of the row."""
+
+    __slots__ = ("referred",)
+
+    def __init__(self, referred: str) -> None:
+        self.referred = referred
+
+    def __call__(self, _ordinal: int, _h: int, row: Mapping[str, Any]) -> Any:
+        return row[self.referred]
 
 
 def repoint_self_references(
