@@ -382,7 +382,7 @@ def unseed(
         except BaseException:
             conn.rollback()
             raise
-        log.get_logger(run_id=run_id).info("rollback_audit", **record)
+        log.get_logger(run_id=run_id).info("rollback_audit", **audit.for_log(record))
         if settings.audit_file:
             audit.append_file(settings.audit_file, [record])
     return report

@@ -68,6 +68,16 @@ class DataError(SeedError):
         self.problems = list(problems)
 
 
+class RowsRefused(DataError):
+    """The database refused or changed rows of a load without an error of its own (MySQL's
+    ``LOAD DATA LOCAL`` reports them as warnings): the rows are looked for like rows an error
+    refused, and skipped; ``detail`` is the server's first warning."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
 class UnmaskedPII(DataError):
     """Personal data would reach, or was found in, a non-production database unmasked.
 

@@ -374,7 +374,7 @@ def remove_revision(state: RunState, conn: Connection, revision: str, *, action:
         action=action,
     )
     audit.store(conn, record)
-    log.get_logger(run_id=state.run_id).info("rollback_audit", **record)
+    log.get_logger(run_id=state.run_id).info("rollback_audit", **audit.for_log(record))
     state.audits.append(record)
     record_run(
         conn,

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Float,
     Numeric,
     and_,
-    bindparam,
     func,
     literal,
     select,
@@ -24,17 +23,15 @@ from seedlib.exceptions import ConfigurationError, DataError
 from seedlib.generate import refs
 from seedlib.generate.checks import Domain
 from seedlib.generate.infer import is_unique
-from seedlib.generate.rng import hashes, stable_hash
+from seedlib.generate.rng import stable_hash
 from seedlib.generate.values import (
     SKIP,
     Columnar,
     Generator,
     ParentValue,
-    Skewed,
     constant,
 )
 from seedlib.plan.spec import constraint_name
-from seedlib.track import ledger
 from seedlib.track.ledger import in_values
 
 if TYPE_CHECKING:
@@ -48,7 +45,6 @@ from seedlib.engine.shapes import (
     PARENTS_READ_WHOLE,
     is_int,
     key_shape,
-    natural_keys,
     single_pk,
     unique_groups,
 )
@@ -304,87 +300,6 @@ class _References(_State):
                     ]
                 )
         return out
-
-    def own_references(self, table: Table) -> list[ForeignKeyConstraint]:
-        """Foreign keys from ``table`` to its own rows that do not point at its reserved key
-        (another unique column, a composite key, a table without one), and that no override
-        sets: their rows are loaded pointing at nothing (NULL), or at themselves when the key is
-        NOT NULL, and :meth:`fill_own_references` points them at earlier rows afterwards, read
-        back from the table (the values of another row's unique columns are only known once
-        the database took it)."""
-        shape = key_shape(table)
-        given = {
-            name
-            for name, value in self.plan.specs[table.fullname].columns.items()
-            if not isinstance(value, Skewed)
-        }
-        return [
-            fk
-            for fk in table.foreign_key_constraints
-            if fk.referred_table is table
-            and not (shape.reserved and [e.column.name for e in fk.elements] == [*shape.columns])
-            and not {c.name for c in fk.columns} & given
-        ]
-
-    def fill_own_references(self, table: Table, fk: ForeignKeyConstraint) -> None:
-        """Point the rows this revision seeded into ``table`` at earlier such rows through
-        ``fk`` (see :meth:`own_references`): as trees, like a self-reference to the key, or as a
-        chain (each row at the one before) when the key's columns are unique.
-
-        The rows are this revision's in key order, read with their referred values, so the
-        result depends only on which rows the database holds. Left as loaded: a table without
-        a primary key (its rows are found by all their values), a key that is part of the
-        primary key, a key under a unique constraint that does not cover all its columns."""
-        shape = key_shape(table)
-        names = [e.parent.name for e in fk.elements]
-        if shape.by_value or set(names) & set(shape.columns):
-            return
-        covering = [
-            set(group)
-            for group in [*unique_groups(table), *([c.name] for c in natural_keys(table))]
-            if set(group) & set(names)
-        ]
-        if any(not group >= set(names) for group in covering):
-            return
-        entry = {e.table: e for e in ledger.entries(self.conn, self.revision)}.get(table.fullname)
-        if entry is None:
-            return
-        nullable = all(e.parent.nullable for e in fk.elements)
-        if covering and not nullable:
-            return  # each row keeps pointing at itself: two rows at one would repeat a value
-        key = [table.c[c] for c in shape.columns]
-        referred = [e.column for e in fk.elements]
-        rows = [
-            (tuple(r[: len(key)]), tuple(r[len(key) :]))
-            for r in self.conn.execute(
-                select(*key, *referred).where(ledger.match(table, entry)).order_by(*key)
-            )
-            if None not in tuple(r[len(key) :])
-        ]
-        base = stable_hash(self.settings.seed, table.fullname, constraint_name(fk))
-        changes: list[dict[str, Any]] = []
-        for i, ((row_key, _own), h) in enumerate(
-            zip(rows, hashes(base, 0, len(rows)), strict=True)
-        ):
-            if covering:
-                target = i - 1 if i else None
-            elif nullable:
-                target = None if i == 0 or h % 3 == 0 else h % i
-            else:
-                target = h % (i + 1)
-            if target is None or target == i:
-                continue  # as loaded: NULL, or the row itself
-            change = {f"_k{n}": v for n, v in enumerate(row_key)}
-            change.update({f"_v{n}": v for n, v in enumerate(rows[target][1])})
-            changes.append(change)
-        stmt = (
-            update(table)
-            .where(and_(*(c == bindparam(f"_k{n}") for n, c in enumerate(key))))
-            .values({c: bindparam(f"_v{n}") for n, c in enumerate(names)})
-        )
-        with self.rewriting(table, len(changes), names):
-            for start in range(0, len(changes), BATCH_ROWS):
-                self.conn.execute(stmt, changes[start : start + BATCH_ROWS])
 
     def apply_totals(self, child: str) -> None:
         """Set the parent columns declared with ``values.total_of`` over ``child``: one UPDATE

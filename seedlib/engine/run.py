@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from seedlib.config import Settings
 
 from seedlib.engine.filters import _Filters
+from seedlib.engine.own import OwnValue, _Own
 from seedlib.engine.references import _References
 from seedlib.engine.shapes import (
     BATCH_ROWS,
@@ -70,7 +71,6 @@ from seedlib.engine.shapes import (
     HASH_MOD,
     Checkpoint,
     KeyShape,
-    OwnValue,
     Progress,
     TableReport,
     UniqueGroup,
@@ -84,7 +84,7 @@ from seedlib.engine.shapes import (
     single_pk,
     unique_groups,
 )
-from seedlib.engine.sources import _Sources, open_sources
+from seedlib.engine.sources import open_sources
 
 #: Rows of a batch; their ordinals (None: each row is a list ending with its ordinal); their
 #: content hash when already taken.
@@ -94,7 +94,7 @@ Batch = tuple[Sequence[Sequence[Any]], Sequence[int] | None, int | None]
 FILL_ATTEMPTS = 8
 
 
-class _Seeding(_References, _Filters, _Sources):
+class _Seeding(_References, _Filters, _Own):
     """Generates, loads and ledgers the tables of one plan."""
 
     def generators(self, table: Table, deferred: set[str]) -> list[tuple[str, Generator | None]]:
@@ -114,11 +114,7 @@ class _Seeding(_References, _Filters, _Sources):
         children = spec.children
         # Columns pointing at other rows of this table, set after loading: NULL meanwhile, or
         # the row's own referred value when NOT NULL.
-        own: dict[str, Generator | None] = {
-            e.parent.name: None if all(c.nullable for c in fk.columns) else OwnValue(e.column.name)
-            for fk in self.own_references(table)
-            for e in fk.elements
-        }
+        own = self.own_generators(table)
         chosen: dict[str, Generator] = {}
         for fk in table.foreign_key_constraints:
             names = [c.name for c in fk.columns]

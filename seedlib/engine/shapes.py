@@ -6,14 +6,14 @@ import hashlib
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.schema import PrimaryKeyConstraint, UniqueConstraint
 
-from seedlib.exceptions import ConfigurationError, SeedError
+from seedlib.exceptions import ConfigurationError, RowsRefused, SeedError
 from seedlib.generate.infer import is_unique, unique_indexes
 
 if TYPE_CHECKING:
@@ -204,6 +204,8 @@ class UniqueGroup:
 def first_line(exc: BaseException) -> str:
     """The first line of a database error, without SQLAlchemy's statement and parameters."""
     original = getattr(exc, "orig", None) or exc
+    if isinstance(original, RowsRefused):
+        return original.detail[:300]
     return (str(original).strip().splitlines() or [type(original).__name__])[0][:300]
 
 
@@ -215,6 +217,8 @@ def rejected_by_database(exc: BaseException) -> bool:
     """Whether ``exc`` is the database refusing rows (a constraint, a value, a trigger), as
     opposed to a lost connection or a bug: only those are bisected."""
     original = getattr(exc, "orig", None) or exc
+    if isinstance(original, RowsRefused):  # MySQL's warnings, raised by the loader
+        return True
     if isinstance(original, SeedError):  # seedlib's own DataError is not the database's
         return False
     names = {cls.__name__ for cls in type(original).__mro__}
@@ -224,21 +228,6 @@ def rejected_by_database(exc: BaseException) -> bool:
     if module.startswith("pymysql") and original.args:
         return original.args[0] in _MYSQL_ROW_ERRORS
     return False
-
-
-class OwnValue:
-    """A NOT NULL foreign key to the row's own table, while loading: the row's own value of
-    the ``referred`` column (the row points at itself until it is pointed at an earlier row,
-    see :meth:`seedlib.engine.references._References.fill_own_references`). Made after every
-    other column of the row."""
-
-    __slots__ = ("referred",)
-
-    def __init__(self, referred: str) -> None:
-        self.referred = referred
-
-    def __call__(self, _ordinal: int, _h: int, row: Mapping[str, Any]) -> Any:
-        return row[self.referred]
 
 
 def repoint_self_references(

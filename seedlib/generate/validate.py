@@ -281,7 +281,9 @@ class RowValidator:
         """Why rows of the batch are invalid (at most one reason per row); ``found`` is
         :meth:`column_rejections` of the same rows when it is known already."""
         if found is None:
-            found = self.column_rejections(list(zip(*rows, strict=True))) if self.tests else {}
+            found = (
+                self.column_rejections(list(zip(*rows, strict=True))) if self.tests and rows else {}
+            )
         else:
             found = dict(found)
         if self.checks:

@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from seedlib.exceptions import DataError
+from seedlib.exceptions import DataError, RowsRefused
 from seedlib.load.generic import Processor, bind_processors, driver_rows, raw_insert_sql
 
 if TYPE_CHECKING:
@@ -181,9 +181,10 @@ class _Load:
             raise self.error
         if self.loaded != count or self.warnings:
             detail = self.warnings[0][2] if self.warnings else f"{self.loaded} of {count} rows"
-            raise DataError(
+            raise RowsRefused(
                 f"the server changed or dropped rows while loading {table.fullname} ({detail}); "
-                "the revision was rolled back"
+                "the revision was rolled back",
+                str(detail),
             )
 
 

@@ -44,6 +44,22 @@ def rollback_record(
     }
 
 
+#: Keys (or key ranges) per table a log line shows; the audit table and file hold them all.
+KEYS_LOGGED = 20
+
+
+def for_log(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with at most :data:`KEYS_LOGGED` keys per table (and how many more)."""
+    tables = {}
+    for table, entry in record["tables"].items():
+        keys = entry["keys"]
+        shown = {**entry, "keys": keys[:KEYS_LOGGED]}
+        if len(keys) > KEYS_LOGGED:
+            shown["keys_more"] = len(keys) - KEYS_LOGGED
+        tables[table] = shown
+    return {**record, "tables": tables}
+
+
 def store(conn: Connection, record: dict[str, Any]) -> None:
     """Insert ``record`` into seedlib's audit table, in the deleting transaction."""
     table = bookkeeping(conn.dialect.name).audit

@@ -32,6 +32,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    cast,
     delete,
     false,
     not_,
@@ -84,7 +85,7 @@ def bookkeeping(dialect: str) -> Bookkeeping:
         Column("revision", String(64), nullable=False, index=True),
         Column("run_id", String(36), nullable=False),
         Column("table_name", String(255), nullable=False),
-        Column("key_columns", String(255), nullable=False),
+        Column("key_columns", LongText, nullable=False),
         Column("first_key", BigInteger),
         Column("last_key", BigInteger),
         Column("keys_json", LongText),
@@ -145,7 +146,36 @@ def ensure_bookkeeping(conn: Connection) -> Bookkeeping:
     if books.schema:
         conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {books.schema}"))
     books.ledger.metadata.create_all(conn, checkfirst=True)
+    if conn.dialect.name in ("postgresql", "mysql", "mariadb"):
+        _widen(conn, books)
     return books
+
+
+def _widen(conn: Connection, books: Bookkeeping) -> None:
+    """Columns an earlier version made narrower take any length: the ledger's ``key_columns``
+    (a table without a primary key lists all its columns there), and on MySQL every column
+    now ``LONGTEXT`` that was ``TEXT`` (65,535 bytes: the keys of a few thousand rows)."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    mysql = conn.dialect.name != "postgresql"
+    for table in (books.ledger, books.runs, books.progress, books.audit):
+        found = {
+            c["name"]: c["type"] for c in inspector.get_columns(table.name, schema=books.schema)
+        }
+        preparer = conn.dialect.identifier_preparer
+        name = preparer.format_table(table)
+        for column in table.columns:
+            if column.type is not LongText or column.name not in found:
+                continue
+            was = found[column.name]
+            if mysql and (type(was).__name__ == "TEXT" or getattr(was, "length", None)):
+                null = "" if column.nullable else " NOT NULL"
+                quoted = preparer.quote(column.name)
+                conn.execute(text(f"ALTER TABLE {name} MODIFY {quoted} LONGTEXT{null}"))
+            elif not mysql and getattr(was, "length", None) is not None:
+                quoted = preparer.quote(column.name)
+                conn.execute(text(f"ALTER TABLE {name} ALTER COLUMN {quoted} TYPE TEXT"))
 
 
 def bookkeeping_exists(conn: Connection) -> bool:
@@ -440,6 +470,54 @@ def _key_set_sqlite(element: KeySet, compiler: Any, **kw: Any) -> str:
     return f"{column} IN (SELECT value FROM json_each({compiler.process(payload, **kw)}))"
 
 
+class RowKeySet(ColumnElement[bool]):
+    """``(a, b, ...) IN (keys)`` for any number of keys: one array per column on PostgreSQL,
+    one JSON document on SQLite (neither takes 100,000 parameters or that deep an expression)."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, columns: Sequence[ColumnElement[Any]], keys: Sequence[tuple[Any, ...]]):
+        self.columns = list(columns)
+        self.keys = list(keys)
+
+
+@compiles(RowKeySet)
+def _row_key_set(element: RowKeySet, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(tuple_(*element.columns).in_(element.keys), **kw))
+
+
+@compiles(RowKeySet, "postgresql")
+def _row_key_set_postgresql(element: RowKeySet, compiler: Any, **kw: Any) -> str:
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    arrays = [
+        compiler.process(
+            cast(bindparam(None, [k[i] for k in element.keys], type_=ARRAY(c.type)), ARRAY(c.type)),
+            **kw,
+        )
+        for i, c in enumerate(element.columns)
+    ]
+    columns = ", ".join(compiler.process(c, **kw) for c in element.columns)
+    return f"({columns}) IN (SELECT * FROM unnest({', '.join(arrays)}))"
+
+
+@compiles(RowKeySet, "sqlite")
+def _row_key_set_sqlite(element: RowKeySet, compiler: Any, **kw: Any) -> str:
+    dialect = compiler.dialect
+    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in element.columns]
+    keys = [
+        [v if p is None else p(v) for v, p in zip(key, processors, strict=True)]
+        for key in element.keys
+    ]
+    if not all(isinstance(v, int | float | str) for key in keys for v in key):
+        return _row_key_set(element, compiler, **kw)
+    payload = compiler.process(bindparam(None, json.dumps(keys), type_=Text()), **kw)
+    columns = ", ".join(compiler.process(c, **kw) for c in element.columns)
+    parts = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(element.columns)))
+    return f"({columns}) IN (SELECT {parts} FROM json_each({payload}))"
+
+
 def in_values(column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
     """``column IN (values)``, as one server-side value when there are many."""
     return column.in_(values) if len(values) <= MANY_VALUES else KeySet(column, values)
@@ -483,16 +561,43 @@ def match_column(column: Column[Any], entry: Entry) -> ColumnElement[bool]:
     return _balanced_or(parts) if parts else false()
 
 
+def _rows_by_value(columns: list[Column[Any]], rows: list[tuple[Any, ...]]) -> ColumnElement[bool]:
+    """Many rows matched by all their values: the rows with NULLs in the same columns as one
+    key set over their other columns (so as many conditions as there are such patterns)."""
+    groups: dict[tuple[bool, ...], list[tuple[Any, ...]]] = {}
+    for row in rows:
+        values = tuple(decode(c, v) for c, v in zip(columns, row, strict=True))
+        pattern = tuple(v is None for v in values)
+        groups.setdefault(pattern, []).append(tuple(v for v in values if v is not None))
+    parts: list[ColumnElement[bool]] = []
+    for pattern, keys in groups.items():
+        present = [c for c, null in zip(columns, pattern, strict=True) if not null]
+        conditions: list[ColumnElement[bool]] = [
+            c.is_(None) for c, null in zip(columns, pattern, strict=True) if null
+        ]
+        if len(present) == 1:
+            conditions.append(in_values(present[0], [k[0] for k in keys]))
+        elif present:
+            conditions.append(RowKeySet(present, keys))
+        parts.append(and_(*conditions))
+    return _balanced_or(parts)
+
+
 def match(table: Table, entry: Entry) -> ColumnElement[bool]:
     """Rows of ``table`` that ``entry`` describes (by key, or by all values)."""
     columns = [table.c[name] for name in entry.columns]
     if len(columns) == 1 and not entry.by_value:
         return match_column(columns[0], entry)
     if entry.by_value:
+        rows = list(dict.fromkeys(entry.keys))
+        if len(rows) * len(columns) > MANY_VALUES:
+            return _rows_by_value(columns, rows)
         parts = [
             and_(*(c.is_not_distinct_from(decode(c, v)) for c, v in zip(columns, key, strict=True)))
-            for key in dict.fromkeys(entry.keys)
+            for key in rows
         ]
         return _balanced_or(parts) if parts else false()
     keys = [tuple(decode(c, v) for c, v in zip(columns, key, strict=True)) for key in entry.keys]
+    if len(keys) * len(columns) > MANY_VALUES:
+        return RowKeySet(columns, keys)
     return tuple_(*columns).in_(keys) if keys else false()

@@ -153,6 +153,37 @@ def test_many_long_keys_are_ledgered_in_parts_a_mysql_text_column_holds(engine: 
     assert all(len(text.encode()) <= KEYS_JSON_BYTES for text, _count in parts)
 
 
+def test_a_ledger_an_earlier_version_made_is_widened(engine: Engine) -> None:
+    """``key_columns`` was VARCHAR(255), and MySQL's text columns TEXT (65,535 bytes): a table
+    without a primary key lists all its columns there, 420 characters of them here."""
+    books = bookkeeping(engine.dialect.name)
+    ledger_name = engine.dialect.identifier_preparer.format_table(books.ledger)
+    with engine.begin() as conn:
+        if engine.dialect.name == "mysql":
+            conn.exec_driver_sql(
+                f"ALTER TABLE {ledger_name} MODIFY key_columns VARCHAR(255) NOT NULL"
+            )
+            conn.exec_driver_sql("ALTER TABLE seedlib_audit MODIFY `tables` TEXT NOT NULL")
+        elif engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                f"ALTER TABLE {ledger_name} ALTER COLUMN key_columns TYPE VARCHAR(255)"
+            )
+    with engine.begin() as conn:
+        ensure_bookkeeping(conn)
+    columns = [f"a_rather_long_column_name_{i:02d}" for i in range(14)]
+    with engine.begin() as conn:
+        assert put(conn, "rev1", "events", ["*", *columns], other_keys=[(1,) * 15]) == 1
+    with engine.connect() as conn:
+        (entry,) = entries(conn, "rev1")
+        types = {
+            c["name"]: c["type"]
+            for c in inspect(conn).get_columns(books.audit.name, schema=books.schema)
+        }
+    assert entry.key_columns == ("*", *columns)
+    if engine.dialect.name == "mysql":
+        assert type(types["tables"]).__name__ == "LONGTEXT"
+
+
 def test_record_rolls_back_with_its_transaction(engine: Engine) -> None:
     def failing_revision() -> None:
         with engine.begin() as conn:

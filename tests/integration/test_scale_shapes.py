@@ -1,0 +1,162 @@
+"""Shapes that only fail at some size, or on one database: many composite or by-value keys in
+one condition, a ledger row wider than a column, rows MySQL refuses through warnings, a batch
+every row of which loses its parent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    insert,
+    select,
+    text,
+)
+
+import seedlib
+from seedlib import TableSpec
+from seedlib.db import engine_for
+
+
+def _create(url: str, meta: MetaData) -> None:
+    engine = engine_for(url)
+    meta.create_all(engine)
+    engine.dispose()
+
+
+def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+def test_many_composite_keys_seed_and_roll_back(db_url: str) -> None:
+    """12,000 two-column keys in one condition: too deep an expression for PostgreSQL as a
+    list of row values, and too many variables for SQLite past about 125,000."""
+    meta = MetaData()
+    Table(
+        "cells",
+        meta,
+        Column("a", Integer, primary_key=True, autoincrement=False),
+        Column("b", Integer, primary_key=True, autoincrement=False),
+        Column("v", Integer),
+    )
+    _create(db_url, meta)
+    result = seedlib.seed(db_url, rows=12_000)
+    seeded = result.tables[0]["rows"]
+    assert seeded > 11_000
+    assert _rows(db_url, "SELECT COUNT(*) FROM cells") == [(seeded,)]
+    report = seedlib.unseed(db_url)
+    assert report.deleted == {"cells": seeded}
+    assert _rows(db_url, "SELECT COUNT(*) FROM cells") == [(0,)]
+
+
+def test_many_rows_without_a_key_roll_back(db_url: str) -> None:
+    """Rows ledgered by all their values, thousands in one condition (more parameters than
+    PostgreSQL takes, deeper than SQLite allows), some with a NULL: rolled back in one
+    statement, after the look for rows pointing at their parents."""
+    meta = MetaData()
+    Table("tags", meta, Column("id", Integer, primary_key=True))
+    Table(
+        "events",  # no primary key
+        meta,
+        Column("tag_id", Integer, ForeignKey("tags.id"), nullable=False),
+        Column("happened", Date, nullable=False),
+        Column("amount", Integer, nullable=False),
+        Column("note", String(40)),
+    )
+    _create(db_url, meta)
+    rows = 3_000 if db_url.startswith("mysql") else 20_000
+    notes = seedlib.values.choice([None, "first", "second"])  # rows with and without a NULL
+    seedlib.seed(db_url, tables={"tags": 50, "events": TableSpec(rows, {"note": notes})})
+    assert _rows(db_url, "SELECT COUNT(*) FROM events") == [(rows,)]
+    assert _rows(db_url, "SELECT COUNT(*) FROM events WHERE note IS NULL")[0][0] > rows // 5
+    report = seedlib.unseed(db_url)
+    assert report.deleted["events"] == rows
+    assert _rows(db_url, "SELECT COUNT(*) FROM events") == [(0,)]
+
+
+def test_a_copy_the_application_made_of_a_seeded_row_stays(db_url: str) -> None:
+    """Then the rows go a distinct row at a time, as many copies as were seeded."""
+    meta = MetaData()
+    events = Table(
+        "events",
+        meta,
+        Column("happened", Date, nullable=False),
+        Column("amount", Integer, nullable=False),
+    )
+    _create(db_url, meta)
+    seedlib.seed(db_url, rows=3_000)
+    engine = engine_for(db_url)
+    with engine.begin() as conn:
+        copy = conn.execute(select(events).offset(7).limit(1)).one()
+        conn.execute(insert(events).values(copy._asdict()))
+    seedlib.unseed(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(events)).all() == [copy]
+    engine.dispose()
+
+
+def test_a_table_without_a_key_and_many_long_column_names(db_url: str) -> None:
+    """The ledger lists every column of such a table: 301 characters here."""
+    meta = MetaData()
+    Table("event_log", meta, *(Column(f"event_attribute_{i:02d}", Integer) for i in range(14)))
+    _create(db_url, meta)
+    assert seedlib.seed(db_url, rows=20).tables[0]["rows"] == 20
+    seedlib.unseed(db_url)
+    assert _rows(db_url, "SELECT COUNT(*) FROM event_log") == [(0,)]
+
+
+def test_rows_a_check_refuses_are_skipped_alike_on_every_database(db_url: str) -> None:
+    """A CHECK seedlib cannot read: the database refuses the odd values. MySQL's LOAD DATA
+    LOCAL reports them as warnings, not errors; the rows are still found and skipped."""
+    meta = MetaData()
+    Table(
+        "t",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("c", Integer),
+        CheckConstraint("c % 2 = 0", name="ck_even"),
+    )
+    _create(db_url, meta)
+    table = seedlib.seed(db_url, rows=300).tables[0]
+    assert table["rows"] + table["skipped"] == 300
+    assert 50 < table["rows"] < 250
+    assert all("rejected by the database" in reason for reason in table["skip_reasons"])
+    assert _rows(db_url, "SELECT COUNT(*) FROM t WHERE c % 2 <> 0") == [(0,)]
+    assert _rows(db_url, "SELECT COUNT(*) FROM t") == [(table["rows"],)]
+
+
+def test_a_batch_whose_every_parent_was_left_out(sqlite_url: str) -> None:
+    """A second label with the same seed: every customer repeats a unique email and is left
+    out, so every order is too, and the orders' batch is empty."""
+    meta = MetaData()
+    Table(
+        "cust",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("email", String(80), nullable=False, unique=True),
+    )
+    Table(
+        "ord",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("cust_id", Integer, ForeignKey("cust.id"), nullable=False),
+        Column("total", Integer, CheckConstraint("total >= 0")),
+    )
+    _create(sqlite_url, meta)
+    seedlib.seed(sqlite_url, rows=50, label="one")
+    two = {t["table"]: t for t in seedlib.seed(sqlite_url, rows=50, label="two").tables}
+    assert two["cust"]["rows"] == 0
+    assert two["ord"]["rows"] == 0
+    assert _rows(sqlite_url, "SELECT COUNT(*) FROM ord") == [(50,)]
