@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import datetime as dt
 import math
 import re
@@ -272,6 +274,22 @@ def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generat
     return pool("word"), False
 
 
+def _bytes_for(kind: Any) -> Generator:
+    """8 bytes a value; ``BINARY(n)`` exactly ``n``, as the database pads a shorter value with
+    zeros (and the ledger would hold another key than the table), ``VARBINARY(n)`` at most."""
+    length = getattr(kind, "length", None)
+    size = 8 if not length else length if isinstance(kind, types.BINARY) else min(8, length)
+    if size == 8:
+        return Columnar(lambda _o, h: h.to_bytes(8, "big"))
+    if size < 8:
+        return Columnar(lambda _o, h: h.to_bytes(8, "big")[:size])
+    return Columnar(
+        lambda _o, h: (
+            hashlib.shake_128(h.to_bytes(8, "big")).digest(size - 8) + h.to_bytes(8, "big")
+        )
+    )
+
+
 def _text_for(table: Table, column: Column[Any], pools: Pools) -> Generator:
     generator, unique = _text_rule(table, column, pools)
     length = _length(column)
@@ -365,7 +383,7 @@ def _plain(table: Table, column: Column[Any], pools: Pools) -> Generator:
     if isinstance(kind, types.JSON):
         return Columnar(lambda o, _h: {"n": o})
     if isinstance(kind, types.LargeBinary) or _python_type(kind) is bytes:
-        return Columnar(lambda _o, h: h.to_bytes(8, "big"))
+        return _bytes_for(kind)
     if isinstance(kind, types.Integer | types.Numeric | types.Float):
         return _number_for(table, column)
     if isinstance(kind, types.String):

@@ -160,3 +160,22 @@ def test_a_batch_whose_every_parent_was_left_out(sqlite_url: str) -> None:
     assert two["cust"]["rows"] == 0
     assert two["ord"]["rows"] == 0
     assert _rows(sqlite_url, "SELECT COUNT(*) FROM ord") == [(50,)]
+
+
+def test_mysql_fixed_length_binary_keys_roll_back(mysql_url: str) -> None:
+    """MySQL pads a BINARY(16) value with zeros: a shorter value ledgered as generated no
+    longer matched its row, and the rollback left every row (and forgot the ledger)."""
+    engine = engine_for(mysql_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("CREATE TABLE p (id BINARY(16) PRIMARY KEY, tag VARBINARY(4), v INTEGER)")
+        )
+    seedlib.seed(mysql_url, rows=500)
+    with engine.connect() as conn:
+        lengths = conn.execute(text("SELECT DISTINCT LENGTH(id), LENGTH(tag) FROM p")).all()
+    engine.dispose()
+    assert lengths == [(16, 4)]
+    report = seedlib.unseed(mysql_url)
+    assert report.deleted == {"p": 500}
+    assert report.problems == []
+    assert _rows(mysql_url, "SELECT COUNT(*) FROM p") == [(0,)]
