@@ -12,6 +12,7 @@ from sqlalchemy import select, tuple_
 from seedlib.engine.shapes import (
     SKIPS_LOGGED,
     UniqueGroup,
+    attempt,
     first_line,
     key_shape,
     rejected_by_database,
@@ -123,7 +124,7 @@ class _Filters(_State):
             part = pending.pop()
             repoint_self_references(part, self_refs, skipped)
             try:
-                with self.conn.begin_nested(), open_writer(self.conn, table, columns) as write:
+                with attempt(self.conn), open_writer(self.conn, table, columns) as write:
                     write([values[:-1] for values in part])
             except Exception as exc:
                 if not rejected_by_database(exc):

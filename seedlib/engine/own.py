@@ -21,6 +21,7 @@ from sqlalchemy.types import NullType
 
 from seedlib.engine.shapes import (
     BATCH_ROWS,
+    attempt,
     key_shape,
     natural_keys,
     rejected_by_database,
@@ -170,7 +171,7 @@ class _Own(_Sources):
         while pending:
             part = pending.pop()
             try:
-                with self.conn.begin_nested():
+                with attempt(self.conn):
                     self._update(table, key, columns, part)
             except Exception as exc:
                 if not rejected_by_database(exc):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from seedlib.generate.infer import is_unique, unique_indexes
 
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
+    from sqlalchemy.engine import Connection
 
 
 BATCH_ROWS = 5000
@@ -199,6 +201,22 @@ class UniqueGroup:
     seen: set[tuple[Any, ...]]
     #: Values added during the current segment, so a rejected segment can be undone.
     journal: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def attempt(conn: Connection) -> Iterator[None]:
+    """A savepoint for a statement that may fail, rolled back on an error *and released*:
+    ``ROLLBACK TO SAVEPOINT`` alone keeps it open, so the next one nests inside it, and on
+    PostgreSQL each level keeps a lock until the transaction ends (halving 20,000 rows, 12,000
+    of them ran the server's lock table out of shared memory)."""
+    savepoint = conn.begin_nested()
+    try:
+        yield
+    except BaseException:
+        savepoint.rollback()
+        conn.exec_driver_sql(f"RELEASE SAVEPOINT {savepoint._savepoint}")
+        raise
+    savepoint.commit()
 
 
 def first_line(exc: BaseException) -> str:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import datetime as dt
+import hashlib
 import math
 import re
 import uuid
