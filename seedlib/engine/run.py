@@ -191,6 +191,13 @@ class _Seeding(_References, _Filters, _Own):
             gen = infer(table, pk, self.pools)
             base = stable_hash(self.settings.seed, name, pk.name)
             self.keys[name] = [gen(o, cell(base, o), {}) for o in range(count)]
+            distinct = len(set(self.keys[name]))
+            if distinct < count:  # rows are told apart by their keys
+                raise ConfigurationError(
+                    f"cannot seed {count} rows into {name}: its key {pk.name} "
+                    f"({pk.type}) gets only {distinct} distinct values; ask for at most "
+                    f"{distinct} rows"
+                )
         elif saved is not None:
             self.keys[name] = saved.keys()
         else:

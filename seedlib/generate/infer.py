@@ -273,6 +273,17 @@ def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generat
     return pool("word"), False
 
 
+def _distinct_moments(kind: Any) -> Generator:
+    """A unique date, timestamp or time: row ``o`` gets the ``o``-th day after the epoch, a
+    timestamp in the ``o``-th span of 37 seconds, the ``o``-th second of the day (so at most
+    86,400 distinct times; more rows repeat and are skipped)."""
+    if isinstance(kind, types.DateTime):
+        return Columnar(lambda o, h: values.EPOCH + dt.timedelta(seconds=o * 37 + h % 37))
+    if isinstance(kind, types.Date):
+        return Columnar(lambda o, _h: values.EPOCH_DATE + dt.timedelta(days=o % 2_900_000))
+    return Columnar(lambda o, _h: dt.time(o // 3600 % 24, o // 60 % 60, o % 60))
+
+
 def _bytes_for(kind: Any) -> Generator:
     """8 bytes a value; ``BINARY(n)`` exactly ``n``, as the database pads a shorter value with
     zeros (and the ledger would hold another key than the table), ``VARBINARY(n)`` at most."""
@@ -371,6 +382,10 @@ def _plain(table: Table, column: Column[Any], pools: Pools) -> Generator:
         return values.choice(kind.enums)
     if isinstance(kind, types.Boolean):
         return Columnar(lambda _o, h: bool(h & 1), lambda _o, hs: [bool(h & 1) for h in hs])
+    if isinstance(kind, types.DateTime | types.Date | types.Time) and is_unique(
+        column, table, alone=True
+    ):
+        return _distinct_moments(kind)
     if isinstance(kind, types.DateTime):
         return values.timestamps()
     if isinstance(kind, types.Date):

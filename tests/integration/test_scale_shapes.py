@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Time,
     insert,
     select,
     text,
@@ -203,3 +204,22 @@ def test_failed_attempts_leave_no_savepoint_open(postgres_url: str) -> None:
         assert conn.execute(locks).scalar() <= 2
         assert conn.execute(text("SELECT COUNT(*) FROM t")).scalar() == 1
     engine.dispose()
+
+
+def test_date_and_time_keys_are_distinct_and_counted(db_url: str) -> None:
+    """A DATE key drawn at random from two years repeated: 3,000 rows gave 721, reported as
+    2,335. A TIME key has 86,400 values: more rows are refused before anything is written."""
+    meta = MetaData()
+    Table("days", meta, Column("day", Date, primary_key=True), Column("v", Integer))
+    Table("moments", meta, Column("at", Time, primary_key=True), Column("v", Integer))
+    _create(db_url, meta)
+    days = seedlib.seed(db_url, tables={"days": 3_000, "moments": 10}).tables
+    assert {t["table"]: (t["rows"], t["skipped"]) for t in days} == {
+        "days": (3_000, 0),
+        "moments": (10, 0),
+    }
+    assert _rows(db_url, "SELECT COUNT(*) FROM days") == [(3_000,)]
+    seedlib.unseed(db_url)
+    with pytest.raises(seedlib.ConfigurationError, match="at most 86400 rows"):
+        seedlib.seed(db_url, tables={"days": 10, "moments": 90_000})
+    assert _rows(db_url, "SELECT COUNT(*) FROM days") == [(0,)]
