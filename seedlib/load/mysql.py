@@ -172,7 +172,9 @@ class _Load:
             with contextlib.closing(self.raw.cursor()) as cursor:
                 self.loaded = cursor.execute(self.statement, (self.path,))
                 if cursor.execute("SHOW WARNINGS"):
-                    self.warnings = cursor.fetchall()
+                    # A Note keeps the row (a value rounded to the column's scale, as
+                    # PostgreSQL rounds it); a Warning or an Error refused or changed it.
+                    self.warnings = [w for w in cursor.fetchall() if w[0] != "Note"]
         except BaseException as error:  # handed to the caller's thread
             self.error = error
 

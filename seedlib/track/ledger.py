@@ -470,6 +470,29 @@ def _key_set_sqlite(element: KeySet, compiler: Any, **kw: Any) -> str:
     return f"{column} IN (SELECT value FROM json_each({compiler.process(payload, **kw)}))"
 
 
+class TypedValue(ColumnElement[Any]):
+    """A value compared in its column's own type: on PostgreSQL a ``real`` column against a
+    ``float8`` parameter never matched (``725.507::real`` widens to 725.50701904…), nor an
+    ``interval`` against text."""
+
+    inherit_cache = False
+
+    def __init__(self, value: Any, type_: Any) -> None:
+        self.value = value
+        self.type = type_
+
+
+@compiles(TypedValue)
+def _typed_value(element: TypedValue, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(bindparam(None, element.value, type_=element.type), **kw))
+
+
+@compiles(TypedValue, "postgresql")
+def _typed_value_postgresql(element: TypedValue, compiler: Any, **kw: Any) -> str:
+    value = bindparam(None, element.value, type_=element.type)
+    return str(compiler.process(cast(value, element.type), **kw))
+
+
 class RowKeySet(ColumnElement[bool]):
     """``(a, b, ...) IN (keys)`` for any number of keys: one array per column on PostgreSQL,
     one JSON document on SQLite (neither takes 100,000 parameters or that deep an expression)."""
@@ -593,7 +616,12 @@ def match(table: Table, entry: Entry) -> ColumnElement[bool]:
         if len(rows) * len(columns) > MANY_VALUES:
             return _rows_by_value(columns, rows)
         parts = [
-            and_(*(c.is_not_distinct_from(decode(c, v)) for c, v in zip(columns, key, strict=True)))
+            and_(
+                *(
+                    c.is_not_distinct_from(TypedValue(decode(c, v), c.type))
+                    for c, v in zip(columns, key, strict=True)
+                )
+            )
             for key in rows
         ]
         return _balanced_or(parts) if parts else false()
