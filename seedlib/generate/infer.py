@@ -16,6 +16,7 @@ from sqlalchemy.schema import UniqueConstraint
 
 from seedlib.generate import values
 from seedlib.generate.pools import Pools
+from seedlib.generate.rng import cell
 from seedlib.generate.values import Columnar, Generator
 
 if TYPE_CHECKING:
@@ -273,6 +274,17 @@ def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generat
     return pool("word"), False
 
 
+def _array_of(table: Table, column: Column[Any], kind: Any, pools: Pools) -> Generator:
+    """A PostgreSQL array: zero to three values of its item type, made as a column of that
+    type with the array's name would be (``tags text[]``: words)."""
+    item = _plain(table, Column(column.name, kind.item_type), pools)
+
+    def one(o: int, h: int) -> list[Any]:
+        return [item(o * 4 + i, cell(h, i), {}) for i in range(h % 4)]
+
+    return Columnar(one)
+
+
 def _distinct_moments(kind: Any) -> Generator:
     """A unique date, timestamp or time: row ``o`` gets the ``o``-th day after the epoch, a
     timestamp in the ``o``-th span of 37 seconds, the ``o``-th second of the day (so at most
@@ -378,6 +390,8 @@ def _plain(table: Table, column: Column[Any], pools: Pools) -> Generator:
     special = _special(type(kind).__name__.upper(), is_unique(column, table))
     if special is not None:
         return special
+    if isinstance(kind, types.ARRAY):
+        return _array_of(table, column, kind, pools)
     if isinstance(kind, types.Enum) and kind.enums:
         return values.choice(kind.enums)
     if isinstance(kind, types.Boolean):
@@ -623,6 +637,8 @@ def _special(name: str, unique: bool) -> Generator | None:
         return Columnar(lambda o, h: dt.timedelta(minutes=(o if unique else h % 100_000)))
     if name == "MONEY":
         return values.decimals(1, 5000)
+    if name == "YEAR":  # MySQL: 1901 to 2155
+        return Columnar(lambda o, h: 1901 + (o if unique else h) % 255)
     if name in ("INT4RANGE", "INT8RANGE", "NUMRANGE"):
         from sqlalchemy.dialects.postgresql import Range
 

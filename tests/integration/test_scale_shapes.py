@@ -272,3 +272,36 @@ def test_a_value_rounded_to_its_column_keeps_its_row(db_url: str) -> None:
     table = seedlib.seed(db_url, tables={"t": TableSpec(300, {"n": Decimal("1.234")})}).tables[0]
     assert (table["rows"], table["skipped"]) == (300, 0)
     assert _rows(db_url, "SELECT COUNT(*) FROM t") == [(300,)]
+
+
+def test_postgresql_arrays_get_lists_of_their_item_type(postgres_url: str) -> None:
+    """``text[]``, ``integer[]``, ``date[]`` were sent a text value each, and every row was
+    refused."""
+    engine = engine_for(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, tags TEXT[] NOT NULL, "
+                "scores INTEGER[], days DATE[])"
+            )
+        )
+    table = seedlib.seed(postgres_url, rows=200).tables[0]
+    assert (table["rows"], table["skipped"]) == (200, 0)
+    with engine.connect() as conn:
+        lengths = conn.execute(text("SELECT DISTINCT cardinality(tags) FROM t")).scalars().all()
+        kinds = conn.execute(text("SELECT pg_typeof(scores[1])::text FROM t LIMIT 1")).scalar()
+    engine.dispose()
+    assert set(lengths) == {0, 1, 2, 3}
+    assert kinds == "integer"
+
+
+def test_mysql_year_columns(mysql_url: str) -> None:
+    engine = engine_for(mysql_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("CREATE TABLE t (id INTEGER PRIMARY KEY, y YEAR NOT NULL, u YEAR UNIQUE)")
+        )
+    engine.dispose()
+    table = seedlib.seed(mysql_url, rows=200).tables[0]
+    assert (table["rows"], table["skipped"]) == (200, 0)
+    assert _rows(mysql_url, "SELECT COUNT(DISTINCT u), MIN(y) >= 1901 FROM t") == [(200, 1)]
