@@ -334,19 +334,22 @@ def _delete_by_value(conn: Connection, table: Table, entry: ledger.Entry) -> int
     """
     columns = [table.c[name] for name in entry.columns]
     seeded = ledger.match(table, entry)
-    repeated = select(*columns).where(seeded).group_by(*columns).having(func.count() > 1)
+    grouped = [ledger.Comparable(c) for c in columns]
+    repeated = select(*grouped).where(seeded).group_by(*grouped).having(func.count() > 1)
     if conn.execute(repeated.limit(1)).first() is None:
         return int(conn.execute(delete(table).where(seeded)).rowcount)
-    ledgered = Counter(
-        tuple(ledger.decode(c, v) for c, v in zip(columns, key, strict=True)) for key in entry.keys
-    )
-    return sum(_delete_copies(conn, table, columns, v, n) for v, n in ledgered.items())
+    copies = Counter(ledger.row_token(key) for key in entry.keys)
+    deleted = 0
+    for key in ledger.distinct_rows(entry.keys):
+        values = tuple(ledger.decode(c, v) for c, v in zip(columns, key, strict=True))
+        deleted += _delete_copies(conn, table, columns, values, copies[ledger.row_token(key)])
+    return deleted
 
 
 def _same(columns: list[Column[Any]], values: tuple[Any, ...]) -> ColumnElement[bool]:
     return and_(
         *(
-            c.is_not_distinct_from(ledger.TypedValue(v, c.type))
+            ledger.Comparable(c).is_not_distinct_from(ledger.TypedValue(v, c.type))
             for c, v in zip(columns, values, strict=True)
         )
     )

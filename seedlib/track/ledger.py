@@ -19,6 +19,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -389,6 +390,17 @@ def iter_keys(entry: Entry) -> Iterator[int]:
         yield from range(first, last + 1)
 
 
+def row_token(row: Sequence[Any]) -> str:
+    """A ledgered row as text that two equal rows share (its values may be JSON objects,
+    which do not hash)."""
+    return json.dumps(list(row), sort_keys=True, default=str)
+
+
+def distinct_rows(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """``rows`` without repeats, in order."""
+    return list({row_token(r): r for r in reversed(rows)}.values())[::-1]
+
+
 def decode(column: Column[Any], value: Any) -> Any:
     """A key value read back from JSON, as the column's Python type."""
     if not isinstance(value, str):
@@ -490,7 +502,35 @@ def _typed_value(element: TypedValue, compiler: Any, **kw: Any) -> str:
 @compiles(TypedValue, "postgresql")
 def _typed_value_postgresql(element: TypedValue, compiler: Any, **kw: Any) -> str:
     value = bindparam(None, element.value, type_=element.type)
+    if isinstance(element.type, JSON):  # json has no equality: compared as jsonb
+        return f"CAST({compiler.process(value, **kw)} AS JSONB)"
     return str(compiler.process(cast(value, element.type), **kw))
+
+
+class Comparable(ColumnElement[Any]):
+    """A column as it is compared with ledgered values: JSON as ``jsonb`` on PostgreSQL (its
+    ``json`` type has no equality, so no ``=``, ``IN`` or ``GROUP BY``)."""
+
+    inherit_cache = False
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = column.type
+
+    @property
+    def _from_objects(self) -> list[Any]:  # the column's table, for a SELECT's FROM
+        return list(self.column._from_objects)
+
+
+@compiles(Comparable)
+def _comparable(element: Comparable, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column, **kw))
+
+
+@compiles(Comparable, "postgresql")
+def _comparable_postgresql(element: Comparable, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"CAST({column} AS JSONB)" if isinstance(element.type, JSON) else str(column)
 
 
 class RowKeySet(ColumnElement[bool]):
@@ -514,15 +554,23 @@ def _row_key_set(element: RowKeySet, compiler: Any, **kw: Any) -> str:
 def _row_key_set_postgresql(element: RowKeySet, compiler: Any, **kw: Any) -> str:
     from sqlalchemy.dialects.postgresql import ARRAY
 
-    arrays = [
-        compiler.process(
-            cast(bindparam(None, [k[i] for k in element.keys], type_=ARRAY(c.type)), ARRAY(c.type)),
-            **kw,
-        )
-        for i, c in enumerate(element.columns)
-    ]
-    columns = ", ".join(compiler.process(c, **kw) for c in element.columns)
-    return f"({columns}) IN (SELECT * FROM unnest({', '.join(arrays)}))"
+    arrays, picked = [], []
+    for i, c in enumerate(element.columns):
+        values = [k[i] for k in element.keys]
+        if isinstance(c.type, JSON):  # as text, compared as jsonb
+            texts = [None if v is None else json.dumps(v) for v in values]
+            array: Any = cast(bindparam(None, texts, type_=ARRAY(Text())), ARRAY(Text()))
+            picked.append(f"CAST(c{i} AS JSONB)")
+        else:
+            array = cast(bindparam(None, values, type_=ARRAY(c.type)), ARRAY(c.type))
+            picked.append(f"c{i}")
+        arrays.append(compiler.process(array, **kw))
+    columns = ", ".join(compiler.process(Comparable(c), **kw) for c in element.columns)
+    names = ", ".join(f"c{i}" for i in range(len(element.columns)))
+    return (
+        f"({columns}) IN (SELECT {', '.join(picked)} "
+        f"FROM unnest({', '.join(arrays)}) AS u({names}))"
+    )
 
 
 @compiles(RowKeySet, "sqlite")
@@ -612,13 +660,13 @@ def match(table: Table, entry: Entry) -> ColumnElement[bool]:
     if len(columns) == 1 and not entry.by_value:
         return match_column(columns[0], entry)
     if entry.by_value:
-        rows = list(dict.fromkeys(entry.keys))
+        rows = distinct_rows(entry.keys)
         if len(rows) * len(columns) > MANY_VALUES:
             return _rows_by_value(columns, rows)
         parts = [
             and_(
                 *(
-                    c.is_not_distinct_from(TypedValue(decode(c, v), c.type))
+                    Comparable(c).is_not_distinct_from(TypedValue(decode(c, v), c.type))
                     for c, v in zip(columns, key, strict=True)
                 )
             )

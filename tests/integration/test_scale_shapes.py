@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import (
+    JSON,
     REAL,
     CheckConstraint,
     Column,
@@ -305,3 +306,23 @@ def test_mysql_year_columns(mysql_url: str) -> None:
     table = seedlib.seed(mysql_url, rows=200).tables[0]
     assert (table["rows"], table["skipped"]) == (200, 0)
     assert _rows(mysql_url, "SELECT COUNT(DISTINCT u), MIN(y) >= 1901 FROM t") == [(200, 1)]
+
+
+def test_rows_without_a_key_holding_json_roll_back(db_url: str) -> None:
+    """A JSON value does not hash, and PostgreSQL's ``json`` has no equality: the rollback of
+    such rows failed on PostgreSQL and SQLite. 3,000 rows in one condition, and the
+    application's copy of one of them, which stays."""
+    meta = MetaData()
+    logs = Table("logs", meta, Column("a", Integer), Column("payload", JSON))
+    _create(db_url, meta)
+    seedlib.seed(db_url, rows=3_000)
+    engine = engine_for(db_url)
+    with engine.begin() as conn:
+        copy = conn.execute(select(logs).limit(1)).one()
+        conn.execute(insert(logs).values(copy._asdict()))
+    report = seedlib.unseed(db_url)
+    with engine.connect() as conn:
+        left = conn.execute(select(logs)).all()
+    engine.dispose()
+    assert report.deleted == {"logs": 3_000}
+    assert left == [copy]
