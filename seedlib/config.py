@@ -27,6 +27,10 @@ DEFAULT_CHUNK_ROWS = 50_000
 ALLOW_PRODUCTION_VAR = "SEEDLIB_ALLOW_PRODUCTION"
 
 
+#: The largest ``--size`` taken as a number of rows.
+MAX_SIZE = 10**12
+
+
 @dataclass(frozen=True)
 class Size:
     """A dataset size: a name (``small``, ``medium``, ``large``) or an explicit number."""
@@ -40,8 +44,10 @@ class Size:
         value = text.strip().lower()
         if value in SIZES:
             return cls(value, SIZES[value])
-        if re.fullmatch(r"[0-9]+(?:_[0-9]+)*", value) and int(value) > 0:
+        if re.fullmatch(r"[0-9]+(?:_[0-9]+)*", value) and 0 < int(value) <= MAX_SIZE:
             return cls(str(int(value)), int(value) / SIZE_UNIT)
+        if re.fullmatch(r"[0-9]+(?:_[0-9]+)*", value) and int(value) > MAX_SIZE:
+            raise ConfigurationError(f"size {text!r} is too large: at most {MAX_SIZE:,} rows")
         raise ConfigurationError(
             f"invalid size {text!r}: use small, medium, large or a positive whole number"
         )

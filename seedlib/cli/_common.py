@@ -6,12 +6,13 @@ import enum
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlalchemy import exc as sa_exc
 
 from seedlib import log
 from seedlib.config import ENVIRONMENTS, Size
@@ -113,14 +114,48 @@ def _errors() -> Iterator[None]:
     except KeyboardInterrupt:
         err.print("seedctl: interrupted; the running revision was rolled back", markup=False)
         raise typer.Exit(130) from None
-    except Exception as exc:
-        log.get_logger().error("unexpected_error", error=str(exc), exc_info=True)
+    except MemoryError:
         err.print(
-            f"seedctl: unexpected error: {type(exc).__name__}: {exc} (the JSON log on "
-            "stderr has the stack; please report it)",
+            "seedctl: error: not enough memory to plan or make that many rows; ask for a "
+            "smaller --size",
             markup=False,
         )
-        raise typer.Exit(1) from None
+        raise typer.Exit(7) from None
+    except sa_exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else repr(exc)
+        if "database is locked" in reason:  # SQLite: another run is writing
+            err.print(
+                f"seedctl: error: the database is locked by another connection ({reason}); "
+                "wait for the other run to finish, then try again",
+                markup=False,
+            )
+            raise typer.Exit(4) from None
+        if exc.statement is None:  # failed to connect
+            err.print(
+                f"seedctl: error: cannot connect to the database ({reason}); check the URL, "
+                "that the server is running and that the database exists",
+                markup=False,
+            )
+            raise typer.Exit(2) from None
+        _unexpected(exc)
+    except sa_exc.ArgumentError as exc:  # an unknown dialect or driver in the URL
+        err.print(
+            f"seedctl: error: bad database URL ({exc}); expected dialect+driver://user@host/db",
+            markup=False,
+        )
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> NoReturn:
+    log.get_logger().error("unexpected_error", error=str(exc), exc_info=True)
+    err.print(
+        f"seedctl: unexpected error: {type(exc).__name__}: {exc} (the JSON log on "
+        "stderr has the stack; please report it)",
+        markup=False,
+    )
+    raise typer.Exit(1) from None
 
 
 @contextmanager

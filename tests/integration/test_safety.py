@@ -185,3 +185,28 @@ def test_bad_arguments_exit_2_with_usage(seedctl: Seedctl, args: list[str]) -> N
     result = seedctl("upgrade", *args)
     assert result.exit_code == 2
     assert "Usage" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("postgresql+psycopg://postgres@127.0.0.1:1/nowhere", "cannot connect to the database"),
+        ("foo://x", "bad database URL"),
+    ],
+)
+def test_a_database_that_cannot_be_reached_is_one_line_and_exit_2(url: str, said: str) -> None:
+    """Was an 'unexpected error' of three lines asking to report it, with exit code 1."""
+    result = Seedctl(url)("status")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert said in lines[-1]
+    assert lines[-1].startswith("seedctl: error:")
+    assert "please report it" not in result.stderr
+
+
+def test_sizes_too_large_to_plan_are_refused(seedctl: Seedctl) -> None:
+    assert seedctl("plan", "--size", "99999999999999999999").exit_code == 2
+    memory = seedctl("plan", "--size", "100000000000")  # 300,000,000,000 keys to hold
+    assert memory.exit_code == 7
+    assert "not enough memory" in memory.stderr
+    assert table_counts(seedctl.url, ["clients"]) == {"clients": 0}
