@@ -155,3 +155,42 @@ def check_models(conn: Connection, project: Project) -> None:
             f"(first: {diffs[0]['message']}); run seedctl check for all of them",
             diffs,
         )
+
+
+def check_present(conn: Connection, project: Project) -> None:
+    """Refuse when a table or column of the application's models is missing from the live
+    database, though its schema revision is the head (dropped by hand, say): the seeds would
+    fail half-way through. Cheap, so always checked; ``--strict`` compares everything.
+
+    Raises:
+        DriftDetected: naming the first missing table or column.
+    """
+    metadata = project.models
+    if metadata is None:
+        return
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    missing: list[dict[str, Any]] = []
+    names: dict[str | None, set[str]] = {}
+    for table in metadata.sorted_tables:
+        if table.schema not in names:
+            names[table.schema] = set(inspector.get_table_names(schema=table.schema)) | set(
+                inspector.get_view_names(schema=table.schema)
+            )
+        if table.name not in names[table.schema]:
+            missing.append({"message": f"table {table.fullname} is missing"})
+            continue
+        live = {c["name"] for c in inspector.get_columns(table.name, schema=table.schema)}
+        missing += [
+            {"message": f"column {table.fullname}.{c.name} is missing"}
+            for c in table.columns
+            if c.name not in live and c.computed is None
+        ]
+    if missing:
+        raise DriftDetected(
+            f"schema drift: the database is at the schema head but {missing[0]['message']}"
+            f"{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}; migrate it "
+            "again or run seedctl check for all differences, nothing was seeded",
+            missing,
+        )

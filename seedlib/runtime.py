@@ -22,6 +22,7 @@ from seedlib.db import engine_for
 from seedlib.drift import (
     RevisionState,
     check_models,
+    check_present,
     check_requires_schema,
     check_schema_revision,
 )
@@ -236,6 +237,8 @@ def _migrate(context: EnvironmentContext, state: RunState, conn: Connection) -> 
         )
         if state.settings.strict:
             check_models(conn, state.project)
+        else:
+            check_present(conn, state.project)
         check_parameters(state, conn)
         check_pending_sources(state, conn, str(context.get_revision_argument() or "heads"))
     elif state.direction == "downgrade":

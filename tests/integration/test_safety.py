@@ -210,3 +210,13 @@ def test_sizes_too_large_to_plan_are_refused(seedctl: Seedctl) -> None:
     assert memory.exit_code == 7
     assert "not enough memory" in memory.stderr
     assert table_counts(seedctl.url, ["clients"]) == {"clients": 0}
+
+
+def test_a_column_dropped_by_hand_at_the_schema_head_is_refused(seedctl: Seedctl) -> None:
+    """The schema revision is the head, but a column of the models is gone: the first seed
+    revisions used to commit before a later one failed with the database's own error."""
+    execute(seedctl.url, "ALTER TABLE brands DROP COLUMN description")
+    refused = seedctl("upgrade")
+    assert refused.exit_code == 3
+    assert "column brands.description is missing" in refused.stderr
+    assert table_counts(seedctl.url, TERP_TABLES) == dict.fromkeys(TERP_TABLES, 0)
