@@ -15,7 +15,7 @@ from alembic import command
 from sqlalchemy import inspect
 
 from seedlib.config import Settings, check_production
-from seedlib.db import engine_for
+from seedlib.db import engine_for, require_existing
 from seedlib.drift import RevisionState, model_diffs, schema_revision_state
 from seedlib.exceptions import ConfigurationError, Refused
 from seedlib.plan.spec import build_plan
@@ -101,6 +101,7 @@ class CheckResult:
 
 @contextlib.contextmanager
 def _connect(settings: Settings) -> Iterator[Connection]:
+    require_existing(settings.database_url)
     engine = engine_for(settings.database_url)
     try:
         with engine.connect() as conn:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import NullPool
+
+from seedlib.exceptions import ConfigurationError
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -49,3 +52,15 @@ def engine_for(url: str | URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def require_existing(database_url: str) -> None:
+    """Refuse an SQLite file that does not exist: connecting would create an empty database
+    (or fail on its missing folder), and a typo would seed, or remove, nothing."""
+    url = make_url(database_url)
+    path = url.database if url.get_backend_name() == "sqlite" else None
+    if path not in (None, "", ":memory:") and not Path(str(path)).exists():
+        raise ConfigurationError(
+            f"no SQLite database at {path}; check the path, or create the database (migrate it) "
+            "first"
+        )

@@ -22,7 +22,7 @@ from sqlalchemy import MetaData
 
 from seedlib import log
 from seedlib.config import Settings, Size, check_production, resolve_settings
-from seedlib.db import engine_for
+from seedlib.db import engine_for, require_existing
 from seedlib.exceptions import ConfigurationError, Refused
 from seedlib.integrations.alembic import SEEDLIB_SCHEMA
 from seedlib.lock import database_lock
@@ -144,6 +144,7 @@ def _locked(settings: Settings) -> Iterator[Connection]:
     from seedlib.runtime import signals_raise
 
     check_production(settings)
+    require_existing(settings.database_url)
     engine = engine_for(settings.database_url)
     try:
         with (
@@ -217,6 +218,11 @@ def seed(
     started = time.perf_counter()
     with _locked(settings) as conn:
         metadata = reflect_tables(conn, schemas)
+        if not metadata.tables:
+            where = f"schema(s) {', '.join(schemas)}" if schemas else "its default schema"
+            raise ConfigurationError(
+                f"no tables to seed in {settings.safe_url} ({where}); check the URL and --schema"
+            )
         spec: dict[str, int | TableSpec] = {name: rows for name in metadata.tables}
         for name, value in asked.items():
             if name not in metadata.tables:
@@ -397,6 +403,7 @@ def _empty_report(key: str) -> RollbackReport:
 def labels(database_url: str) -> dict[str, dict[str, int]]:
     """Labels seeded into the database, with their ledgered rows per table."""
     settings = resolve_settings(database_url=database_url)
+    require_existing(settings.database_url)
     engine = engine_for(settings.database_url)
     try:
         with engine.connect() as conn:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from seedlib import log
 from seedlib.config import Settings, check_production, resolve_settings
-from seedlib.db import engine_for
+from seedlib.db import engine_for, require_existing
 from seedlib.drift import (
     RevisionState,
     check_models,
@@ -177,6 +177,8 @@ def run_environment(context: EnvironmentContext) -> None:
     try:
         check_production(settings)
         given: Connection | None = config.attributes.get("connection")
+        if given is None:
+            require_existing(settings.database_url)
         engine = given.engine if given is not None else engine_for(settings.database_url)
         started = time.perf_counter()
         logger.info(

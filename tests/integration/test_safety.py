@@ -220,3 +220,12 @@ def test_a_column_dropped_by_hand_at_the_schema_head_is_refused(seedctl: Seedctl
     assert refused.exit_code == 3
     assert "column brands.description is missing" in refused.stderr
     assert table_counts(seedctl.url, TERP_TABLES) == dict.fromkeys(TERP_TABLES, 0)
+
+
+def test_a_missing_sqlite_file_is_refused_and_not_created(tmp_path: Any) -> None:
+    missing = tmp_path / "typo.sqlite3"
+    for args in (["upgrade"], ["downgrade", "--yes"], ["seed", "--rows", "5"], ["status"]):
+        result = Seedctl(f"sqlite:///{missing}")(*args)
+        assert result.exit_code == 2, args
+        assert "no SQLite database at" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -326,3 +326,21 @@ def test_rows_without_a_key_holding_json_roll_back(db_url: str) -> None:
     engine.dispose()
     assert report.deleted == {"logs": 3_000}
     assert left == [copy]
+
+
+def test_a_missing_sqlite_file_or_an_empty_database_is_refused(tmp_path: Any) -> None:
+    """A typo in the path used to create an empty database and report 0 rows, exit 0."""
+    missing = tmp_path / "typo.sqlite3"
+    with pytest.raises(seedlib.ConfigurationError, match="no SQLite database at"):
+        seedlib.seed(f"sqlite:///{missing}", rows=5)
+    with pytest.raises(seedlib.ConfigurationError, match="no SQLite database at"):
+        seedlib.unseed(f"sqlite:///{missing}")
+    assert not missing.exists()
+    empty = tmp_path / "empty.sqlite3"
+    engine = engine_for(f"sqlite:///{empty}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
+        conn.execute(text("DROP TABLE t"))
+    engine.dispose()
+    with pytest.raises(seedlib.ConfigurationError, match="no tables to seed"):
+        seedlib.seed(f"sqlite:///{empty}", rows=5)
