@@ -29,21 +29,13 @@ from sqlalchemy import (
 import seedlib
 from seedlib import TableSpec
 from seedlib.db import engine_for
+from tests.conftest import rows
 
 
 def _create(url: str, meta: MetaData) -> None:
     engine = engine_for(url)
     meta.create_all(engine)
     engine.dispose()
-
-
-def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
-    engine = engine_for(url)
-    try:
-        with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(query))]
-    finally:
-        engine.dispose()
 
 
 def test_many_composite_keys_seed_and_roll_back(db_url: str) -> None:
@@ -61,10 +53,10 @@ def test_many_composite_keys_seed_and_roll_back(db_url: str) -> None:
     result = seedlib.seed(db_url, rows=12_000)
     seeded = result.tables[0]["rows"]
     assert seeded > 11_000
-    assert _rows(db_url, "SELECT COUNT(*) FROM cells") == [(seeded,)]
+    assert rows(db_url, "SELECT COUNT(*) FROM cells") == [(seeded,)]
     report = seedlib.unseed(db_url)
     assert report.deleted == {"cells": seeded}
-    assert _rows(db_url, "SELECT COUNT(*) FROM cells") == [(0,)]
+    assert rows(db_url, "SELECT COUNT(*) FROM cells") == [(0,)]
 
 
 def test_many_rows_without_a_key_roll_back(db_url: str) -> None:
@@ -82,14 +74,14 @@ def test_many_rows_without_a_key_roll_back(db_url: str) -> None:
         Column("note", String(40)),
     )
     _create(db_url, meta)
-    rows = 3_000 if db_url.startswith("mysql") else 20_000
+    count = 3_000 if db_url.startswith("mysql") else 20_000
     notes = seedlib.values.choice([None, "first", "second"])  # rows with and without a NULL
-    seedlib.seed(db_url, tables={"tags": 50, "events": TableSpec(rows, {"note": notes})})
-    assert _rows(db_url, "SELECT COUNT(*) FROM events") == [(rows,)]
-    assert _rows(db_url, "SELECT COUNT(*) FROM events WHERE note IS NULL")[0][0] > rows // 5
+    seedlib.seed(db_url, tables={"tags": 50, "events": TableSpec(count, {"note": notes})})
+    assert rows(db_url, "SELECT COUNT(*) FROM events") == [(count,)]
+    assert rows(db_url, "SELECT COUNT(*) FROM events WHERE note IS NULL")[0][0] > count // 5
     report = seedlib.unseed(db_url)
-    assert report.deleted["events"] == rows
-    assert _rows(db_url, "SELECT COUNT(*) FROM events") == [(0,)]
+    assert report.deleted["events"] == count
+    assert rows(db_url, "SELECT COUNT(*) FROM events") == [(0,)]
 
 
 def test_a_copy_the_application_made_of_a_seeded_row_stays(db_url: str) -> None:
@@ -120,7 +112,7 @@ def test_a_table_without_a_key_and_many_long_column_names(db_url: str) -> None:
     _create(db_url, meta)
     assert seedlib.seed(db_url, rows=20).tables[0]["rows"] == 20
     seedlib.unseed(db_url)
-    assert _rows(db_url, "SELECT COUNT(*) FROM event_log") == [(0,)]
+    assert rows(db_url, "SELECT COUNT(*) FROM event_log") == [(0,)]
 
 
 def test_rows_a_check_refuses_are_skipped_alike_on_every_database(db_url: str) -> None:
@@ -139,8 +131,8 @@ def test_rows_a_check_refuses_are_skipped_alike_on_every_database(db_url: str) -
     assert table["rows"] + table["skipped"] == 300
     assert 50 < table["rows"] < 250
     assert all("rejected by the database" in reason for reason in table["skip_reasons"])
-    assert _rows(db_url, "SELECT COUNT(*) FROM t WHERE c % 2 <> 0") == [(0,)]
-    assert _rows(db_url, "SELECT COUNT(*) FROM t") == [(table["rows"],)]
+    assert rows(db_url, "SELECT COUNT(*) FROM t WHERE c % 2 <> 0") == [(0,)]
+    assert rows(db_url, "SELECT COUNT(*) FROM t") == [(table["rows"],)]
 
 
 def test_a_batch_whose_every_parent_was_left_out(sqlite_url: str) -> None:
@@ -165,7 +157,7 @@ def test_a_batch_whose_every_parent_was_left_out(sqlite_url: str) -> None:
     two = {t["table"]: t for t in seedlib.seed(sqlite_url, rows=50, label="two").tables}
     assert two["cust"]["rows"] == 0
     assert two["ord"]["rows"] == 0
-    assert _rows(sqlite_url, "SELECT COUNT(*) FROM ord") == [(50,)]
+    assert rows(sqlite_url, "SELECT COUNT(*) FROM ord") == [(50,)]
 
 
 def test_mysql_fixed_length_binary_keys_roll_back(mysql_url: str) -> None:
@@ -184,7 +176,7 @@ def test_mysql_fixed_length_binary_keys_roll_back(mysql_url: str) -> None:
     report = seedlib.unseed(mysql_url)
     assert report.deleted == {"p": 500}
     assert report.problems == []
-    assert _rows(mysql_url, "SELECT COUNT(*) FROM p") == [(0,)]
+    assert rows(mysql_url, "SELECT COUNT(*) FROM p") == [(0,)]
 
 
 def test_failed_attempts_leave_no_savepoint_open(postgres_url: str) -> None:
@@ -222,11 +214,11 @@ def test_date_and_time_keys_are_distinct_and_counted(db_url: str) -> None:
         "days": (3_000, 0),
         "moments": (10, 0),
     }
-    assert _rows(db_url, "SELECT COUNT(*) FROM days") == [(3_000,)]
+    assert rows(db_url, "SELECT COUNT(*) FROM days") == [(3_000,)]
     seedlib.unseed(db_url)
     with pytest.raises(seedlib.ConfigurationError, match="at most 86400 rows"):
         seedlib.seed(db_url, tables={"days": 10, "moments": 90_000})
-    assert _rows(db_url, "SELECT COUNT(*) FROM days") == [(0,)]
+    assert rows(db_url, "SELECT COUNT(*) FROM days") == [(0,)]
 
 
 def test_rows_without_a_key_are_found_in_their_columns_own_types(db_url: str) -> None:
@@ -261,7 +253,7 @@ def test_rows_the_database_groups_as_one_roll_back_exactly(db_url: str) -> None:
     report = seedlib.unseed(db_url)
     assert report.deleted == {"t": 60}
     assert report.problems == []
-    assert _rows(db_url, "SELECT COUNT(*) FROM t") == [(0,)]
+    assert rows(db_url, "SELECT COUNT(*) FROM t") == [(0,)]
 
 
 def test_a_value_rounded_to_its_column_keeps_its_row(db_url: str) -> None:
@@ -272,7 +264,7 @@ def test_a_value_rounded_to_its_column_keeps_its_row(db_url: str) -> None:
     _create(db_url, meta)
     table = seedlib.seed(db_url, tables={"t": TableSpec(300, {"n": Decimal("1.234")})}).tables[0]
     assert (table["rows"], table["skipped"]) == (300, 0)
-    assert _rows(db_url, "SELECT COUNT(*) FROM t") == [(300,)]
+    assert rows(db_url, "SELECT COUNT(*) FROM t") == [(300,)]
 
 
 def test_postgresql_arrays_get_lists_of_their_item_type(postgres_url: str) -> None:
@@ -305,7 +297,7 @@ def test_mysql_year_columns(mysql_url: str) -> None:
     engine.dispose()
     table = seedlib.seed(mysql_url, rows=200).tables[0]
     assert (table["rows"], table["skipped"]) == (200, 0)
-    assert _rows(mysql_url, "SELECT COUNT(DISTINCT u), MIN(y) >= 1901 FROM t") == [(200, 1)]
+    assert rows(mysql_url, "SELECT COUNT(DISTINCT u), MIN(y) >= 1901 FROM t") == [(200, 1)]
 
 
 def test_rows_without_a_key_holding_json_roll_back(db_url: str) -> None:
