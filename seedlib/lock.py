@@ -188,6 +188,10 @@ def _mysql_lock(engine: Engine, timeout: float) -> Iterator[Holder]:
             )
             yield me
         finally:
+            with contextlib.suppress(Exception):  # no row left behind for each run
+                conn.execute(
+                    text(f"DELETE FROM {MYSQL_HOLDERS} WHERE connection_id = CONNECTION_ID()")
+                )
             with contextlib.suppress(Exception):
                 conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
     finally:

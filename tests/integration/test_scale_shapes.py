@@ -336,3 +336,14 @@ def test_a_missing_sqlite_file_or_an_empty_database_is_refused(tmp_path: Any) ->
     engine.dispose()
     with pytest.raises(seedlib.ConfigurationError, match="no tables to seed"):
         seedlib.seed(f"sqlite:///{empty}", rows=5)
+
+
+def test_mysql_lock_holders_are_forgotten_after_each_run(mysql_url: str) -> None:
+    """A row per run used to stay in ``seedlib_lock_holders``, dry runs included."""
+    meta = MetaData()
+    Table("t", meta, Column("id", Integer, primary_key=True))
+    _create(mysql_url, meta)
+    seedlib.seed(mysql_url, rows=5, dry_run=True)
+    seedlib.seed(mysql_url, rows=5)
+    seedlib.unseed(mysql_url)
+    assert rows(mysql_url, "SELECT COUNT(*) FROM seedlib_lock_holders") == [(0,)]
