@@ -18,6 +18,7 @@ from seedlib.config import Settings, check_production
 from seedlib.db import engine_for, require_existing
 from seedlib.drift import RevisionState, model_diffs, schema_revision_state
 from seedlib.exceptions import ConfigurationError, Refused
+from seedlib.lock import Holder, current_holder
 from seedlib.plan.spec import build_plan
 from seedlib.rollback import RollbackReport, preview
 from seedlib.runtime import (
@@ -67,12 +68,15 @@ class StatusResult:
     parameters: dict[str, dict[str, Any]]
     unfinished: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
+    #: Who holds the seeding lock right now (a run in progress), or None.
+    lock_holder: Holder | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "applied": list(self.applied),
             "pending": self.pending,
             "unfinished": self.unfinished,
+            "lock_holder": self.lock_holder.as_dict() if self.lock_holder else None,
             "schema_revision": self.schema.as_dict(),
             "ledger": self.ledger,
             "parameters": self.parameters,
@@ -222,6 +226,7 @@ def status(project: Project, settings: Settings) -> StatusResult:
             parameters=params,
             unfinished=progress.unfinished(conn),
             mismatches=ledger_mismatches(conn, list(counts)),
+            lock_holder=current_holder(conn.engine),
         )
 
 

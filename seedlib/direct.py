@@ -225,12 +225,7 @@ def seed(
             )
         spec: dict[str, int | TableSpec] = {name: rows for name in metadata.tables}
         for name, value in asked.items():
-            if name not in metadata.tables:
-                raise ConfigurationError(
-                    f"table {name!r} is not in the database; known tables: "
-                    f"{', '.join(sorted(metadata.tables)) or 'none'}"
-                )
-            spec[name] = value
+            spec[_table_named(metadata, name)] = value
         if dry_run:
             plan = build_plan(metadata, spec, settings.size, settings.seed)
             result.tables = plan.as_rows()
@@ -250,6 +245,23 @@ def seed(
     result.seconds = time.perf_counter() - started
     logger.info("seeded", label=label, rows=result.total_rows, seconds=round(result.seconds, 3))
     return result
+
+
+def _table_named(metadata: MetaData, name: str) -> str:
+    """The reflected table ``name`` means: its full name, or a bare name found in exactly one
+    of the schemas being seeded (``customer`` for ``billing.customer`` with ``--schema
+    billing``)."""
+    if name in metadata.tables:
+        return name
+    found = [key for key, table in metadata.tables.items() if table.name == name]
+    if len(found) == 1:
+        return found[0]
+    known = ", ".join(sorted(metadata.tables)) or "none"
+    if found:
+        raise ConfigurationError(
+            f"table {name!r} is in more than one schema; name one of: {', '.join(sorted(found))}"
+        )
+    raise ConfigurationError(f"table {name!r} is not in the database; known tables: {known}")
 
 
 def _with_size(settings: Settings, size: Size) -> Settings:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 #: The advisory lock key on PostgreSQL ("seed" in ASCII); one per database.
 PG_LOCK_KEY = 0x73656564
 POLL_SECONDS = 0.2
+#: A holder found gone between the failed attempt and the look at who held it.
+GONE = "holder already gone"
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,24 @@ def database_lock(engine: Engine, timeout: float) -> Iterator[Holder]:
             log.info("lock_released")
 
 
+def current_holder(engine: Engine) -> Holder | None:
+    """Who holds the seeding lock of ``engine``'s database now, or None when nobody does.
+    Only looks: it never takes the lock, and it creates nothing."""
+    backend = engine.dialect.name
+    if backend == "sqlite":
+        path = sqlite_lock_path(engine)
+        return _sqlite_holder(path) if path is not None else None
+    if backend not in ("postgresql", "mysql", "mariadb"):
+        return None
+    with engine.connect() as conn:
+        if backend == "postgresql":
+            holder = _postgres_holder(conn)
+        else:
+            holder = _mysql_holder(conn, mysql_lock_name(engine))
+        conn.rollback()
+    return None if holder.detail == GONE else holder
+
+
 @contextlib.contextmanager
 def _postgres_lock(engine: Engine, timeout: float) -> Iterator[Holder]:
     me = _me()
@@ -142,7 +162,7 @@ def _postgres_holder(conn: Connection) -> Holder:
         {"k": PG_LOCK_KEY},
     ).first()
     if row is None:
-        return Holder(pid=None, host=None, since=None, detail="holder already gone")
+        return Holder(pid=None, host=None, since=None, detail=GONE)
     app = str(row.application_name or "")
     fields = dict(p.split("=", 1) for p in app.split() if "=" in p)
     pid = int(fields["pid"]) if fields.get("pid", "").isdigit() else None
@@ -201,7 +221,7 @@ def _mysql_lock(engine: Engine, timeout: float) -> Iterator[Holder]:
 def _mysql_holder(conn: Connection, name: str) -> Holder:
     holder_id = conn.execute(text("SELECT IS_USED_LOCK(:n)"), {"n": name}).scalar()
     if holder_id is None:
-        return Holder(pid=None, host=None, since=None, detail="holder already gone")
+        return Holder(pid=None, host=None, since=None, detail=GONE)
     detail = f"server connection {holder_id}"
     with contextlib.suppress(Exception):  # the table appears right after the first lock
         row = conn.execute(
@@ -275,3 +295,21 @@ def _read_holder(path: Path) -> Holder:
     return Holder(
         pid=data.get("pid"), host=data.get("host"), since=data.get("since"), detail=str(path)
     )
+
+
+def _sqlite_holder(path: Path) -> Holder | None:
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read_holder(path)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)

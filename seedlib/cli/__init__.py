@@ -226,7 +226,14 @@ def status(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
         )
         out.print(f"seed revision:   {', '.join(result.applied) or 'none'}")
         out.print(f"pending:         {', '.join(result.pending) or 'none'}")
-        for revision in result.unfinished:
+        holder = result.lock_holder
+        if holder is not None:
+            running = ", ".join(result.unfinished) or "no revision has committed rows yet"
+            out.print(
+                f"running:         {running} (a seeding run holds the lock: {holder.describe()})",
+                markup=False,
+            )
+        for revision in [] if holder is not None else result.unfinished:
             out.print(
                 f"interrupted:     {revision} (seedctl upgrade resumes it; seedctl "
                 "downgrade removes its rows)"

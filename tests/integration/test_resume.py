@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from seedlib.db import engine_for
+from seedlib.lock import database_lock
 from tests.conftest import ROOT, TERP_TABLES, Seedctl, migrate_app, seedctl_argv
 
 CHUNK = "100"
@@ -102,6 +103,30 @@ def test_downgrade_removes_an_interrupted_revision(db_url: str) -> None:
     assert all(not rows for rows in dump(db_url).values())
     status = json.loads(seedctl("status", "--json").stdout)
     assert status == {**status, "unfinished": [], "applied": [], "ledger": {}}
+
+
+def test_status_tells_a_running_revision_from_an_interrupted_one(db_url: str) -> None:
+    migrate_app(db_url)
+    assert upgrade_killed_after(db_url, 2) == 2
+    seedctl = Seedctl(db_url)
+    idle = seedctl("status")
+    assert "interrupted:" in idle.stdout
+    assert "running:" not in idle.stdout
+    assert json.loads(seedctl("status", "--json").stdout)["lock_holder"] is None
+    engine = engine_for(db_url)
+    try:
+        with database_lock(engine, timeout=0) as me:  # what a run in progress holds
+            busy = seedctl("status")
+            report = json.loads(seedctl("status", "--json").stdout)
+    finally:
+        engine.dispose()
+    assert busy.exit_code == 0, busy.stderr
+    assert "interrupted:" not in busy.stdout
+    running = [line for line in busy.stdout.splitlines() if line.startswith("running:")]
+    assert len(running) == 1
+    assert report["unfinished"][0] in running[0]
+    assert report["lock_holder"]["pid"] == me.pid == os.getpid()
+    assert seedctl("status").stdout == idle.stdout  # released: interrupted again
 
 
 def test_resume_with_other_parameters_is_refused(db_url: str) -> None:

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, insert
+from sqlalchemy import MetaData, insert, text
 
 import seedlib
 from seedlib.db import engine_for
+from seedlib.exceptions import ConfigurationError
 from tests.conftest import run_process, seedctl_argv
 from tests.schemas import SCHEMAS, create, dialect_of
 from tests.schemas.integrity import counts, difference, orphans, snapshot, user_tables
@@ -260,7 +261,8 @@ def test_seedctl_seed_and_unseed(db_url: str, request: pytest.FixtureRequest) ->
 
 
 def test_named_schema_and_table_counts_on_postgresql(postgres_url: str) -> None:
-    """``schemas=["public"]`` names tables ``public.x``; ``tables=`` overrides one count."""
+    """``schemas=["public"]`` names tables ``public.x``; ``tables=`` overrides counts, by full
+    name or by the bare name of a table in one of those schemas."""
     prepare("mlflow", postgres_url)
     before = snapshot(postgres_url)
     before_counts = counts(postgres_url)
@@ -268,7 +270,7 @@ def test_named_schema_and_table_counts_on_postgresql(postgres_url: str) -> None:
     result = seedlib.seed(
         postgres_url,
         rows=ROWS,
-        tables={"public.runs": 3 * ROWS},
+        tables={"public.runs": 3 * ROWS, "experiments": 2 * ROWS},
         schemas=["public"],
         seed=7,
         label="named",
@@ -277,6 +279,7 @@ def test_named_schema_and_table_counts_on_postgresql(postgres_url: str) -> None:
     reports = {t["table"]: t for t in result.tables}
     assert set(reports) == {f"public.{t}" for t in before}
     assert reports["public.runs"]["rows"] == 3 * ROWS
+    assert reports["public.experiments"]["rows"] == 2 * ROWS
     grown = {t: n - before_counts[t] for t, n in counts(postgres_url).items()}
     assert grown == {t.removeprefix("public."): r["rows"] for t, r in reports.items()}
     assert orphans(postgres_url) == []
@@ -284,6 +287,23 @@ def test_named_schema_and_table_counts_on_postgresql(postgres_url: str) -> None:
     report = seedlib.unseed(postgres_url, label="named")
     assert report.problems == []
     assert difference(before, snapshot(postgres_url)) == {}
+
+
+def test_a_bare_table_name_in_two_schemas_is_refused_naming_both(postgres_url: str) -> None:
+    engine = engine_for(postgres_url)
+    try:
+        with engine.begin() as conn:
+            for schema in ("north", "south"):
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
+                conn.execute(text(f"CREATE TABLE {schema}.depot (id int PRIMARY KEY)"))
+        with pytest.raises(ConfigurationError) as refused:
+            seedlib.seed(postgres_url, tables={"depot": 3}, schemas=["north", "south"])
+        assert "north.depot" in str(refused.value)
+        assert "south.depot" in str(refused.value)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM north.depot")).scalar() == 0
+    finally:
+        engine.dispose()
 
 
 def test_labels_are_independent(schema: str, db_url: str) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from seedlib.db import engine_for
 from seedlib.exceptions import LockBusy
-from seedlib.lock import Holder, database_lock, sqlite_lock_path
+from seedlib.lock import Holder, current_holder, database_lock, sqlite_lock_path
 
 
 @pytest.fixture
@@ -43,6 +43,19 @@ def test_second_lock_on_the_same_file_is_busy_and_names_the_holder(
     assert busy.holder["since"] == me.since
     assert f"pid {os.getpid()}" in str(busy)
     assert busy.exit_code == 4
+
+
+def test_current_holder_only_looks(sqlite_engine: Engine) -> None:
+    path = sqlite_lock_path(sqlite_engine)
+    assert path is not None
+    assert current_holder(sqlite_engine) is None
+    assert not path.exists()  # looking creates nothing
+    with database_lock(sqlite_engine, timeout=0) as me:
+        assert current_holder(sqlite_engine) == Holder(me.pid, me.host, me.since, str(path))
+        assert current_holder(sqlite_engine) is not None  # looking did not take it over
+    assert current_holder(sqlite_engine) is None
+    with database_lock(sqlite_engine, timeout=0):  # and never kept it
+        pass
 
 
 def test_lock_can_be_taken_again_after_release(sqlite_engine: Engine) -> None:
