@@ -19,12 +19,15 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    DOUBLE,
     JSON,
+    REAL,
     BigInteger,
     Boolean,
     Column,
     ColumnElement,
     DateTime,
+    Float,
     Integer,
     MetaData,
     String,
@@ -459,14 +462,16 @@ class KeySet(ColumnElement[bool]):
 @compiles(KeySet)
 def _key_set(element: KeySet, compiler: Any, **kw: Any) -> str:
     # MySQL drivers (PyMySQL, mysqlclient) interpolate parameters client-side: no cap.
-    return str(compiler.process(element.column.in_(element.values), **kw))
+    column = element.column
+    return str(compiler.process(column.in_([typed(column, v) for v in element.values]), **kw))
 
 
 @compiles(KeySet, "postgresql")
 def _key_set_postgresql(element: KeySet, compiler: Any, **kw: Any) -> str:
     from sqlalchemy.dialects.postgresql import ARRAY
 
-    values = bindparam(None, element.values, type_=ARRAY(element.column.type))
+    kind = ARRAY(element.column.type)
+    values = cast(bindparam(None, element.values, type_=kind), kind)
     return str(compiler.process(element.column == any_(values), **kw))
 
 
@@ -497,6 +502,21 @@ class TypedValue(ColumnElement[Any]):
 @compiles(TypedValue)
 def _typed_value(element: TypedValue, compiler: Any, **kw: Any) -> str:
     return str(compiler.process(bindparam(None, element.value, type_=element.type), **kw))
+
+
+@compiles(TypedValue, "mysql")
+@compiles(TypedValue, "mariadb")
+def _typed_value_mysql(element: TypedValue, compiler: Any, **kw: Any) -> str:
+    value = compiler.process(bindparam(None, element.value, type_=element.type), **kw)
+    kind = element.type
+    if not isinstance(kind, Float) or isinstance(kind, DOUBLE | REAL):
+        return str(value)
+    if kind.precision is not None and kind.precision > 24 and getattr(kind, "scale", None) is None:
+        return str(value)  # FLOAT(25..53) is a DOUBLE
+    scale = getattr(kind, "scale", None)
+    if scale is not None:  # FLOAT(M,D) rounds to D decimals, then to single precision
+        value = f"ROUND({value}, {int(scale)})"
+    return f"CAST({value} AS FLOAT)"
 
 
 @compiles(TypedValue, "postgresql")
@@ -547,7 +567,17 @@ class RowKeySet(ColumnElement[bool]):
 
 @compiles(RowKeySet)
 def _row_key_set(element: RowKeySet, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(tuple_(*element.columns).in_(element.keys), **kw))
+    return str(compiler.process(typed_tuples_in(element.columns, element.keys), **kw))
+
+
+def typed_tuples_in(
+    columns: Sequence[ColumnElement[Any]], keys: Sequence[tuple[Any, ...]]
+) -> ColumnElement[bool]:
+    """``(a, b, ...) IN (keys)``, floating point values in their columns' types."""
+    if not any(isinstance(c.type, Float) for c in columns):
+        return tuple_(*columns).in_(keys)
+    rows = [tuple_(*(typed(c, v) for c, v in zip(columns, key, strict=True))) for key in keys]
+    return tuple_(*columns).in_(rows)
 
 
 @compiles(RowKeySet, "postgresql")
@@ -591,7 +621,19 @@ def _row_key_set_sqlite(element: RowKeySet, compiler: Any, **kw: Any) -> str:
 
 def in_values(column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
     """``column IN (values)``, as one server-side value when there are many."""
-    return column.in_(values) if len(values) <= MANY_VALUES else KeySet(column, values)
+    if len(values) > MANY_VALUES:
+        return KeySet(column, values)
+    return column.in_([typed(column, v) for v in values])
+
+
+def typed(column: ColumnElement[Any], value: Any) -> Any:
+    """``value`` as compared with ``column``: in the column's own type when it is a binary
+    floating point one. A single-precision column (PostgreSQL ``real``, MySQL ``FLOAT``) holds
+    the value rounded to 24 bits, which no double parameter equals: 684.589 is stored as
+    684.58898925…, so the ledgered value matched nothing, and a rollback called the rows gone."""
+    if value is None or not isinstance(column.type, Float):
+        return value
+    return TypedValue(value, column.type)
 
 
 def _balanced_or(parts: list[ColumnElement[bool]]) -> ColumnElement[bool]:
@@ -676,4 +718,4 @@ def match(table: Table, entry: Entry) -> ColumnElement[bool]:
     keys = [tuple(decode(c, v) for c, v in zip(columns, key, strict=True)) for key in entry.keys]
     if len(keys) * len(columns) > MANY_VALUES:
         return RowKeySet(columns, keys)
-    return tuple_(*columns).in_(keys) if keys else false()
+    return typed_tuples_in(columns, keys) if keys else false()

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import inspect, select
+from sqlalchemy import Column, Float, MetaData, Table, inspect, select
+from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from seedlib.db import engine_for
@@ -28,6 +29,7 @@ from seedlib.track.ledger import (
     iter_keys,
     record,
     to_ranges,
+    typed,
 )
 
 # --- to_ranges --------------------------------------------------------------------------------
@@ -329,3 +331,22 @@ def test_many_binary_keys_on_sqlite_fall_back_to_placeholders(tmp_path: Path) ->
         found = select(func.count()).select_from(table).where(in_values(table.c.id, wanted))
         assert conn.execute(found).scalar() == len(wanted)
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("kind", "dialect", "expected"),
+    [
+        (mysql.FLOAT(), mysql.dialect(), "t.f = CAST(684.589 AS FLOAT)"),
+        (mysql.FLOAT(7, 3), mysql.dialect(), "t.f = CAST(ROUND(684.589, 3) AS FLOAT)"),
+        (Float(), mysql.dialect(), "t.f = CAST(684.589 AS FLOAT)"),
+        (mysql.DOUBLE(), mysql.dialect(), "t.f = 684.589"),
+        (Float(53), mysql.dialect(), "t.f = 684.589"),
+        (postgresql.REAL(), postgresql.dialect(), "t.f = CAST(684.589 AS REAL)"),
+    ],
+)
+def test_floats_are_compared_in_their_columns_precision(
+    kind: Any, dialect: Any, expected: str
+) -> None:
+    column = Table("t", MetaData(), Column("f", kind)).c.f
+    clause = column == typed(column, 684.589)
+    assert str(clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True})) == expected
