@@ -358,8 +358,20 @@ def _same(columns: list[Column[Any]], values: tuple[Any, ...]) -> ColumnElement[
 def _delete_copies(
     conn: Connection, table: Table, columns: list[Column[Any]], values: tuple[Any, ...], copies: int
 ) -> int:
-    """Delete at most ``copies`` rows of ``table`` holding ``values``."""
+    """Delete at most ``copies`` rows of ``table`` holding ``values``: first rows identical to
+    them byte for byte, then (a value the database stored otherwise than it was sent) rows
+    it calls equal."""
     same = _same(columns, values)
+    checks = [ledger.identical(c, v) for c, v in zip(columns, values, strict=True)]
+    exact = [check for check in checks if check is not None]
+    deleted = _delete_some(conn, table, and_(same, *exact), copies) if exact else 0
+    if deleted < copies:
+        deleted += _delete_some(conn, table, same, copies - deleted)
+    return deleted
+
+
+def _delete_some(conn: Connection, table: Table, same: ColumnElement[bool], copies: int) -> int:
+    """Delete at most ``copies`` rows of ``table`` where ``same`` holds."""
     dialect = conn.dialect.name
     if dialect in ("mysql", "mariadb"):
         stmt: Any = delete(table).where(same).with_dialect_options(mysql_limit=copies)

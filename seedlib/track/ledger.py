@@ -27,6 +27,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     DateTime,
+    Enum,
     Float,
     Integer,
     MetaData,
@@ -525,6 +526,59 @@ def _typed_value_postgresql(element: TypedValue, compiler: Any, **kw: Any) -> st
     if isinstance(element.type, JSON):  # json has no equality: compared as jsonb
         return f"CAST({compiler.process(value, **kw)} AS JSONB)"
     return str(compiler.process(cast(value, element.type), **kw))
+
+
+class Identical(ColumnElement[bool]):
+    """A text column holds exactly ``value``, byte for byte, where plain equality is looser: a
+    case-insensitive or padding collation (MySQL's ``'a' = 'A '``, PostgreSQL ``citext``), or
+    JSON compared as documents. Rollback prefers such rows when it deletes some of several
+    rows the database calls equal, so that an application's ``'ATTORNEY'`` outlives the seeded
+    ``'attorney'``. See :func:`identical`."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, column: ColumnElement[Any], value: Any) -> None:
+        self.column = column
+        self.value = value
+
+
+def identical(column: ColumnElement[Any], value: Any) -> Identical | None:
+    """:class:`Identical` for a text or JSON column holding ``value``, else None (equality is
+    exact for the other types)."""
+    kind = column.type
+    if value is None or isinstance(kind, Enum) or not isinstance(kind, String | JSON):
+        return None
+    return Identical(column, value)
+
+
+@compiles(Identical)
+def _identical(element: Identical, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    value = compiler.process(bindparam(None, element.value, type_=element.column.type), **kw)
+    return f"CAST({column} AS BLOB) = CAST({value} AS BLOB)"
+
+
+@compiles(Identical, "mysql")
+@compiles(Identical, "mariadb")
+def _identical_mysql(element: Identical, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    value = compiler.process(bindparam(None, element.value, type_=element.column.type), **kw)
+    # Binary strings compare every byte, trailing spaces included, whatever the collation.
+    return (
+        f"CAST(CONVERT({column} USING utf8mb4) AS BINARY) = "
+        f"CAST(CONVERT({value} USING utf8mb4) AS BINARY)"
+    )
+
+
+@compiles(Identical, "postgresql")
+def _identical_postgresql(element: Identical, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    value = compiler.process(
+        cast(bindparam(None, element.value, type_=element.column.type), element.column.type),
+        **kw,
+    )
+    return f'CAST({column} AS TEXT) COLLATE "C" = CAST({value} AS TEXT) COLLATE "C"'
 
 
 class Comparable(ColumnElement[Any]):

@@ -5,6 +5,7 @@ spelled another way) in a table without a primary key."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -56,3 +57,79 @@ def test_single_precision_floats_in_every_key_shape_roll_back(db_url: str, rows:
 
     assert report.problems == []
     assert {t: _rows(db_url, t) for t in before} == before
+
+
+def _kind(url: str) -> str:
+    return url.split(":")[0].split("+")[0]
+
+
+#: Per database: columns of a table without a primary key, and how an application spells a
+#: value the database calls equal to a seeded one without it being the same.
+LOOSE = {
+    "sqlite": ("word TEXT COLLATE NOCASE", [str.upper]),
+    "mysql": (
+        "word VARCHAR(60) COLLATE utf8mb4_general_ci",
+        [str.upper, lambda v: v + " "],
+    ),
+    "postgresql": ("word citext", [str.upper]),
+}
+
+
+def test_equal_application_rows_outlive_the_seeded_ones(db_url: str) -> None:
+    column, spellings = LOOSE[_kind(db_url)]
+    setup = ["CREATE EXTENSION IF NOT EXISTS citext"] if _kind(db_url) == "postgresql" else []
+    _execute(db_url, *setup, f"CREATE TABLE words ({column})")
+    seedlib.seed(db_url, rows=20, label="probe")
+    seeded = [row[0] for row in _rows(db_url, "words")]
+    seedlib.unseed(db_url, label="probe")
+    assert _rows(db_url, "words") == []
+    # The application holds, before the seeds run, another spelling of each seeded value.
+    app = [(spell(v),) for v in seeded for spell in spellings]
+    engine = engine_for(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO words (word) VALUES (:w)"), [{"w": w} for (w,) in app])
+    finally:
+        engine.dispose()
+    before = _rows(db_url, "words")
+
+    seedlib.seed(db_url, rows=20, label="words")
+    assert sorted(row[0] for row in _rows(db_url, "words")) == sorted(
+        [w for (w,) in before] + seeded
+    )  # the same values again
+    report = seedlib.unseed(db_url, label="words")
+
+    assert report.problems == []
+    assert _rows(db_url, "words") == before
+
+
+def test_json_spelled_otherwise_outlives_the_seeded_document(postgres_url: str) -> None:
+    _execute(postgres_url, "CREATE TABLE docs (body json)")
+    seedlib.seed(postgres_url, rows=10, label="probe")
+    seeded = [row[0] for row in _rows_text(postgres_url)]
+    seedlib.unseed(postgres_url, label="probe")
+    compact = [json.dumps(json.loads(s), separators=(",", ":")) for s in seeded]
+    assert all(c != s for c, s in zip(compact, seeded, strict=True))
+    engine = engine_for(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO docs VALUES (CAST(:c AS json))"), [{"c": c} for c in compact]
+            )
+    finally:
+        engine.dispose()
+    before = _rows_text(postgres_url)
+
+    seedlib.seed(postgres_url, rows=10, label="docs")
+    assert seedlib.unseed(postgres_url, label="docs").problems == []
+
+    assert _rows_text(postgres_url) == before
+
+
+def _rows_text(url: str) -> list[tuple[Any, ...]]:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return sorted(tuple(r) for r in conn.execute(text("SELECT body::text FROM docs")))
+    finally:
+        engine.dispose()
