@@ -389,6 +389,8 @@ def _plain(table: Table, column: Column[Any], pools: Pools) -> Generator:
         kind = kind.impl_instance
     if type(kind).__name__ == "SET" and getattr(kind, "values", None):
         return _subsets(tuple(getattr(kind, "values", ())))
+    if type(kind).__name__ == "BIT":
+        return _bits(kind, is_unique(column, table))
     special = _special(type(kind).__name__.upper(), is_unique(column, table))
     if special is not None:
         return special
@@ -614,6 +616,22 @@ def _subsets(members: tuple[str, ...]) -> Generator:
         return ",".join(picked) if picked else members[h % n]
 
     return Columnar(one)
+
+
+def _bits(kind: types.TypeEngine[Any], unique: bool) -> Generator:
+    """``BIT(n)``: a number below 2**n on MySQL, a string of n ``0``/``1`` on PostgreSQL (up to
+    n, and 16 at most, for ``BIT VARYING``)."""
+    length = getattr(kind, "length", None) or 1
+    if kind.__module__.startswith("sqlalchemy.dialects.mysql"):
+        return Columnar(lambda o, h: (o if unique else h) % (1 << length))
+    varying = bool(getattr(kind, "varying", False))
+    width = min(getattr(kind, "length", None) or 16, 16) if varying else length
+
+    def bits(o: int, h: int) -> str:
+        value = o if unique else h
+        return format(value % (1 << width), f"0{width}b")
+
+    return Columnar(bits)
 
 
 def _special(name: str, unique: bool) -> Generator | None:

@@ -189,19 +189,16 @@ def column_tests(column: Column[Any], *, has_default: bool) -> list[ColumnTest]:
     kind = _kind(column)
     tests: list[ColumnTest] = []
     not_null = not column.nullable and not has_default
-    if (
-        not_null
-        and isinstance(kind, types.String)
-        and not isinstance(kind, types.Enum)
-        and kind.length
-    ):
-        return [_max_length(kind.length, not_null=True)]
+    # A MySQL SET's length is its longest member's; its value lists several ("a,b").
+    length = kind.length if isinstance(kind, types.String) and type(kind).__name__ != "SET" else 0
+    if not_null and length and not isinstance(kind, types.Enum):
+        return [_max_length(length, not_null=True)]
     if not_null:
         tests.append(_not_null)
     if isinstance(kind, types.Enum) and kind.enums:
         tests.append(_enum(kind.enums))
-    elif isinstance(kind, types.String) and kind.length:
-        tests.append(_max_length(kind.length))
+    elif length:
+        tests.append(_max_length(length))
     elif isinstance(kind, types.Numeric) and not isinstance(kind, types.Float):
         if kind.precision is not None:
             tests.append(_digits(kind.precision, kind.scale or 0))

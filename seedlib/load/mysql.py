@@ -117,6 +117,9 @@ class Encoder:
                 targets.append(f"@b{position}")
                 assignments.append(f"{preparer.quote(name)} = UNHEX(@b{position})")
                 self.processors[position] = None  # hex straight from the bytes
+            elif type(table.c[name].type).__name__ == "BIT":  # a text field would be bytes
+                targets.append(f"@b{position}")
+                assignments.append(f"{preparer.quote(name)} = CAST(@b{position} AS UNSIGNED)")
             else:
                 targets.append(preparer.quote(name))
         self.statement = (

@@ -133,3 +133,56 @@ def _rows_text(url: str) -> list[tuple[Any, ...]]:
             return sorted(tuple(r) for r in conn.execute(text("SELECT body::text FROM docs")))
     finally:
         engine.dispose()
+
+
+def test_bit_and_set_columns_on_mysql_hold_real_values_and_roll_back(mysql_url: str) -> None:
+    _execute(
+        mysql_url,
+        "CREATE TABLE flags (one BIT(1) NOT NULL, five BIT(5), wide BIT(64),"
+        " tags SET('red','green','blue') NOT NULL)",
+        "CREATE TABLE bit_keys (a INT NOT NULL, v BIT(64) NOT NULL, PRIMARY KEY (a, v))",
+        "INSERT INTO flags VALUES (b'1', b'10101', 7, 'red,blue')",
+        "INSERT INTO bit_keys VALUES (1, 1)",
+    )
+    query = "SELECT one + 0, five + 0, wide + 0, tags FROM flags"
+    before = _rows_of(mysql_url, query)
+    result = seedlib.seed(mysql_url, rows=40, label="bits")
+    assert {t["table"]: t["rows"] for t in result.tables} == {"flags": 40, "bit_keys": 40}
+    seeded = [r for r in _rows_of(mysql_url, query) if r not in before]
+    assert len(seeded) >= 30  # rows may repeat; none was refused
+    assert {r[0] for r in seeded} == {0, 1}
+    assert all(0 <= r[1] < 32 for r in seeded if r[1] is not None)
+    assert len({r[1] for r in seeded}) > 5
+    assert any("," in r[3] for r in seeded)  # several members of the SET
+
+    assert seedlib.unseed(mysql_url, label="bits").problems == []
+    assert _rows_of(mysql_url, query) == before
+    assert _rows(mysql_url, "bit_keys") == [(1, b"\x00" * 7 + b"\x01")]
+
+
+def test_bit_strings_on_postgresql_roll_back(postgres_url: str) -> None:
+    _execute(
+        postgres_url,
+        "CREATE TABLE flags (five bit(5) NOT NULL, few varbit(8), many bit varying)",
+        "CREATE TABLE bit_keys (v bit(12) PRIMARY KEY)",
+        "INSERT INTO flags VALUES (B'10101', B'1', NULL)",
+        "INSERT INTO bit_keys VALUES (B'000000000000')",
+    )
+    before = {t: _rows(postgres_url, t) for t in ("flags", "bit_keys")}
+    seedlib.seed(postgres_url, rows=300, label="bits")
+    seeded = _rows_of(postgres_url, "SELECT five::text, few::text FROM flags")
+    assert len(seeded) == 301
+    assert all(len(r[0]) == 5 and set(r[0]) <= {"0", "1"} for r in seeded)
+    assert len({r[0] for r in seeded}) == 32
+
+    assert seedlib.unseed(postgres_url, label="bits").problems == []
+    assert {t: _rows(postgres_url, t) for t in before} == before
+
+
+def _rows_of(url: str, query: str) -> list[tuple[Any, ...]]:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return sorted(tuple(r) for r in conn.execute(text(query)))
+    finally:
+        engine.dispose()
