@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.pool import NullPool
 
 from seedlib.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -64,3 +69,12 @@ def require_existing(database_url: str) -> None:
             f"no SQLite database at {path}; check the path, or create the database (migrate it) "
             "first"
         )
+
+
+def reflect_into(metadata: MetaData, conn: Connection, schema: str | None = None) -> None:
+    """``metadata.reflect``, without SQLAlchemy's warning for each column of a type it does not
+    know (``xml``, ``ltree``, ``hstore``): seedlib compares such values as text, and a warning
+    per column would bury the one line a command prints."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Did not recognize type", category=SAWarning)
+        metadata.reflect(conn, schema=schema)

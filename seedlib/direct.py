@@ -22,7 +22,7 @@ from sqlalchemy import MetaData
 
 from seedlib import log
 from seedlib.config import Settings, Size, check_production, resolve_settings
-from seedlib.db import engine_for, require_existing
+from seedlib.db import engine_for, reflect_into, require_existing
 from seedlib.exceptions import ConfigurationError, Refused
 from seedlib.integrations.alembic import SEEDLIB_SCHEMA
 from seedlib.lock import database_lock
@@ -90,7 +90,7 @@ def reflect_tables(conn: Connection, schemas: Sequence[str] = ()) -> MetaData:
     metadata = MetaData()
     targets: list[str | None] = list(schemas) or [None]
     for schema in targets:
-        metadata.reflect(conn, schema=schema)
+        reflect_into(metadata, conn, schema)
     if conn.dialect.name in ("mysql", "mariadb"):
         _column_checks(conn, metadata)
     for table in list(metadata.tables.values()):

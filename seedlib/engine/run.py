@@ -1104,9 +1104,11 @@ def reflect(conn: Connection, tables: Iterable[str] = ()) -> MetaData:
     schema-qualified names in ``tables`` (e.g. ledger entries, ``sales.orders``) mention."""
     from sqlalchemy import MetaData
 
+    from seedlib.db import reflect_into
+
     metadata = MetaData()
-    metadata.reflect(conn)
+    reflect_into(metadata, conn)
     for schema in sorted({name.rsplit(".", 1)[0] for name in tables if "." in name}):
         if schema not in {t.schema for t in metadata.tables.values()}:
-            metadata.reflect(conn, schema=schema)
+            reflect_into(metadata, conn, schema)
     return metadata

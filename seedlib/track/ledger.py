@@ -48,6 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.mysql import LONGTEXT
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.sqltypes import NullType
 
 from seedlib.integrations.alembic import SEEDLIB_SCHEMA
 
@@ -471,9 +472,12 @@ def _key_set(element: KeySet, compiler: Any, **kw: Any) -> str:
 def _key_set_postgresql(element: KeySet, compiler: Any, **kw: Any) -> str:
     from sqlalchemy.dialects.postgresql import ARRAY
 
-    kind = ARRAY(element.column.type)
+    column: Any = element.column
+    kind = ARRAY(column.type)
+    if isinstance(column.type, NullType):  # compared as text
+        column, kind = Comparable(column), ARRAY(Text())
     values = cast(bindparam(None, element.values, type_=kind), kind)
-    return str(compiler.process(element.column == any_(values), **kw))
+    return str(compiler.process(column == any_(values), **kw))
 
 
 @compiles(KeySet, "sqlite")
@@ -525,6 +529,8 @@ def _typed_value_postgresql(element: TypedValue, compiler: Any, **kw: Any) -> st
     value = bindparam(None, element.value, type_=element.type)
     if isinstance(element.type, JSON):  # json has no equality: compared as jsonb
         return f"CAST({compiler.process(value, **kw)} AS JSONB)"
+    if isinstance(element.type, NullType):  # as text, like :class:`Comparable`
+        return f"CAST({compiler.process(value, **kw)} AS TEXT)"
     return str(compiler.process(cast(value, element.type), **kw))
 
 
@@ -604,7 +610,11 @@ def _comparable(element: Comparable, compiler: Any, **kw: Any) -> str:
 @compiles(Comparable, "postgresql")
 def _comparable_postgresql(element: Comparable, compiler: Any, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
-    return f"CAST({column} AS JSONB)" if isinstance(element.type, JSON) else str(column)
+    if isinstance(element.type, JSON):
+        return f"CAST({column} AS JSONB)"
+    if isinstance(element.type, NullType):  # a type SQLAlchemy does not know (xml, ltree)
+        return f"CAST({column} AS TEXT)"
+    return str(column)
 
 
 class RowKeySet(ColumnElement[bool]):
@@ -645,6 +655,9 @@ def _row_key_set_postgresql(element: RowKeySet, compiler: Any, **kw: Any) -> str
             texts = [None if v is None else json.dumps(v) for v in values]
             array: Any = cast(bindparam(None, texts, type_=ARRAY(Text())), ARRAY(Text()))
             picked.append(f"CAST(c{i} AS JSONB)")
+        elif isinstance(c.type, NullType):  # as text, like :class:`Comparable`
+            array = cast(bindparam(None, values, type_=ARRAY(Text())), ARRAY(Text()))
+            picked.append(f"c{i}")
         else:
             array = cast(bindparam(None, values, type_=ARRAY(c.type)), ARRAY(c.type))
             picked.append(f"c{i}")
@@ -677,6 +690,8 @@ def in_values(column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElemen
     """``column IN (values)``, as one server-side value when there are many."""
     if len(values) > MANY_VALUES:
         return KeySet(column, values)
+    if isinstance(column.type, NullType):  # compared as text on PostgreSQL
+        return Comparable(column).in_([TypedValue(v, column.type) for v in values])
     return column.in_([typed(column, v) for v in values])
 
 
