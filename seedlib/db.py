@@ -14,6 +14,7 @@ from sqlalchemy.pool import NullPool
 from seedlib.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Table
     from sqlalchemy.engine import Connection
 
 
@@ -78,3 +79,54 @@ def reflect_into(metadata: MetaData, conn: Connection, schema: str | None = None
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Did not recognize type", category=SAWarning)
         metadata.reflect(conn, schema=schema)
+    for table in metadata.tables.values():
+        if table.schema == schema and not table.info.get("db_types_read"):
+            _name_unknown_types(conn, table)
+
+
+#: The catalogs' names of column types, by column, for one table.
+_TYPE_NAMES = {
+    "postgresql": "SELECT a.attname, t.typname FROM pg_attribute AS a "
+    "JOIN pg_type AS t ON t.oid = a.atttypid "
+    "WHERE a.attrelid = CAST(:table AS regclass) AND a.attnum > 0 AND NOT a.attisdropped",
+    "mysql": "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+    "WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :name",
+}
+
+
+def _name_unknown_types(conn: Connection, table: Table) -> None:
+    """Record in ``column.info["db_type"]`` the catalog's name (``inet6``, ``hstore``) of each
+    column type SQLAlchemy reflected as ``NullType``, which says nothing of what values fit."""
+    from sqlalchemy import text
+    from sqlalchemy.sql.sqltypes import NullType
+
+    table.info["db_types_read"] = True
+    if not any(isinstance(c.type, NullType) for c in table.columns):
+        return
+    query = _TYPE_NAMES.get("mysql" if conn.dialect.name == "mariadb" else conn.dialect.name)
+    if query is None:
+        return
+    target = conn.dialect.identifier_preparer.format_table(table)
+    found = conn.execute(text(query), {"table": target, "schema": table.schema, "name": table.name})
+    names: dict[str, str] = {str(name): str(kind).lower() for name, kind in found}
+    for column in table.columns:
+        if isinstance(column.type, NullType) and column.name in names:
+            column.info["db_type"] = names[column.name]
+            if conn.dialect.name != "postgresql" and names[column.name] in MYSQL_SPATIAL:
+                column.info["spatial"] = True
+
+
+#: MySQL/MariaDB spatial types: values go in and out through ``ST_GeomFromText``/``ST_AsText``,
+#: which seedlib's loaders and ledger do not use, so it does not generate them.
+MYSQL_SPATIAL = frozenset(
+    (
+        "geometry",
+        "point",
+        "linestring",
+        "polygon",
+        "multipoint",
+        "multilinestring",
+        "multipolygon",
+        "geometrycollection",
+    )
+)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Column, Index, Table, types
 from sqlalchemy.schema import UniqueConstraint
 
+from seedlib.exceptions import ConfigurationError
 from seedlib.generate import values
 from seedlib.generate.pools import Pools
 from seedlib.generate.rng import cell
@@ -391,7 +392,12 @@ def _plain(table: Table, column: Column[Any], pools: Pools) -> Generator:
         return _subsets(tuple(getattr(kind, "values", ())))
     if type(kind).__name__ == "BIT":
         return _bits(kind, is_unique(column, table))
-    special = _special(type(kind).__name__.upper(), is_unique(column, table))
+    name = type(kind).__name__.upper()
+    if isinstance(kind, types.NullType):  # what the catalog calls it (see db.reflect_into)
+        name = str(column.info.get("db_type", "")).upper()
+        if column.info.get("spatial"):
+            return _spatial(table, column)
+    special = _special(name, is_unique(column, table))
     if special is not None:
         return special
     if isinstance(kind, types.ARRAY):
@@ -634,10 +640,21 @@ def _bits(kind: types.TypeEngine[Any], unique: bool) -> Generator:
     return Columnar(bits)
 
 
+def _spatial(table: Table, column: Column[Any]) -> Generator:
+    """A MySQL spatial column: NULL where it may be, else refused before anything is written."""
+    if not column.nullable:
+        raise ConfigurationError(
+            f"seedlib cannot generate values for {table.fullname}.{column.name} (MySQL spatial "
+            f"type {column.info.get('db_type')}, NOT NULL); seed {table.fullname} another way, "
+            f"or leave it out with --table {table.fullname}=0"
+        )
+    return Columnar(lambda _o, _h: None)
+
+
 def _special(name: str, unique: bool) -> Generator | None:
     """PostgreSQL types with a format of their own (network addresses, intervals, money,
     ranges); None for other types."""
-    if name == "INET":
+    if name in ("INET", "INET4"):  # PostgreSQL, MariaDB
         if unique:
             return Columnar(lambda o, _h: f"10.{o >> 16 & 255}.{o >> 8 & 255}.{o & 255}")
         return Columnar(lambda _o, h: f"10.{h >> 16 & 255}.{h >> 8 & 255}.{(h & 253) + 1}")
@@ -653,6 +670,21 @@ def _special(name: str, unique: bool) -> Generator | None:
             return ":".join(["02"] + [f"{bits >> (8 * i) & 255:02x}" for i in range(parts - 1)])
 
         return Columnar(mac)
+    if name == "INET6":  # MariaDB: documentation addresses (2001:db8::/32)
+
+        def address(o: int, h: int) -> str:
+            value = (o if unique else h) & 0xFFFF_FFFF
+            return f"2001:db8::{value >> 16:x}:{value & 0xFFFF:x}"
+
+        return Columnar(address)
+    if name == "OID":
+        return Columnar(lambda o, h: (o if unique else h) % 2**31 + 1)
+    if name == "POINT":  # PostgreSQL's geometric point (MySQL's is spatial: never reached)
+        return Columnar(lambda o, h: f"({o if unique else h % 1000},{(h >> 10) % 1000})")
+    if name == "BOX":
+        return Columnar(lambda o, h: f"({(o if unique else h % 1000) + 1},{h % 97 + 1}),(0,0)")
+    if name == "HSTORE":
+        return Columnar(lambda o, h: f'"n"=>"{o}", "kind"=>"k{h % 7}"')
     if name == "INTERVAL":
         return Columnar(lambda o, h: dt.timedelta(minutes=(o if unique else h % 100_000)))
     if name == "MONEY":

@@ -1,0 +1,95 @@
+"""Column types SQLAlchemy reflects as ``NullType`` or without a Python type: seedlib reads
+their names from the catalog and generates values that fit, or refuses the table with one line
+before writing anything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+import seedlib
+from seedlib.db import engine_for
+from seedlib.exceptions import ConfigurationError
+
+
+def _execute(url: str, *statements: str) -> None:
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return sorted((tuple(r) for r in conn.execute(text(query))), key=repr)
+    finally:
+        engine.dispose()
+
+
+def test_mariadb_addresses_and_nullable_spatial_columns(mysql_url: str) -> None:
+    engine = engine_for(mysql_url)
+    try:
+        with engine.connect() as conn:
+            if "MariaDB" not in str(conn.execute(text("SELECT VERSION()")).scalar()):
+                pytest.skip("INET4 and INET6 are MariaDB's")
+    finally:
+        engine.dispose()
+    _execute(
+        mysql_url,
+        "CREATE TABLE hosts (v4 INET4, v6 INET6 NOT NULL, only_v4 INET4 UNIQUE)",
+        "CREATE TABLE places (id INT PRIMARY KEY, area GEOMETRY, spot POINT)",
+        "INSERT INTO hosts VALUES ('192.0.2.1', '2001:db8::1', NULL)",
+    )
+    query = "SELECT CAST(v4 AS CHAR), CAST(v6 AS CHAR), CAST(only_v4 AS CHAR) FROM hosts"
+    before = _rows(mysql_url, query)
+    result = seedlib.seed(mysql_url, rows=50, label="types")
+    assert {t["table"]: t["rows"] for t in result.tables} == {"hosts": 50, "places": 50}
+    seeded = [r for r in _rows(mysql_url, query) if r not in before]
+    assert len({r[2] for r in seeded}) == 50
+    assert all(r[1].startswith("2001:db8::") for r in seeded)
+    assert _rows(mysql_url, "SELECT count(*) FROM places WHERE area IS NULL AND spot IS NULL") == [
+        (50,)
+    ]
+
+    assert seedlib.unseed(mysql_url, label="types").problems == []
+    assert _rows(mysql_url, query) == before
+    assert _rows(mysql_url, "SELECT count(*) FROM places") == [(0,)]
+
+
+def test_a_not_null_spatial_column_is_refused_before_anything_is_written(mysql_url: str) -> None:
+    _execute(
+        mysql_url,
+        "CREATE TABLE plain (id INT PRIMARY KEY)",
+        "CREATE TABLE shapes (id INT PRIMARY KEY, area GEOMETRY NOT NULL)",
+    )
+    with pytest.raises(ConfigurationError, match=r"shapes\.area .*--table shapes=0"):
+        seedlib.seed(mysql_url, rows=5, label="shapes")
+    assert _rows(mysql_url, "SELECT count(*) FROM plain") == [(0,)]
+    done = seedlib.seed(mysql_url, rows=5, tables={"shapes": 0}, label="shapes")
+    assert {t["table"]: t["rows"] for t in done.tables} == {"plain": 5, "shapes": 0}
+
+
+def test_postgresql_geometric_hstore_and_oid_columns(postgres_url: str) -> None:
+    _execute(
+        postgres_url,
+        "CREATE EXTENSION IF NOT EXISTS hstore",
+        "CREATE TABLE things (o oid, p point, b box, h hstore)",
+        "CREATE TABLE oid_keys (o oid PRIMARY KEY)",
+        "INSERT INTO things VALUES (7, '(1,2)', '(1,1),(0,0)', 'a=>b')",
+    )
+    query = "SELECT o, p::text, b::text, h::text FROM things"
+    before = _rows(postgres_url, query)
+    result = seedlib.seed(postgres_url, rows=40, label="types")
+    assert {t["table"]: t["rows"] for t in result.tables} == {"things": 40, "oid_keys": 40}
+    assert len(_rows(postgres_url, "SELECT DISTINCT h -> 'n' FROM things")) == 41
+
+    assert seedlib.unseed(postgres_url, label="types").problems == []
+    assert _rows(postgres_url, query) == before
+    assert _rows(postgres_url, "SELECT count(*) FROM oid_keys") == [(0,)]
