@@ -9,10 +9,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    JSON,
     Column,
+    Enum,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
     and_,
     delete,
     func,
+    insert,
     literal_column,
     not_,
     select,
@@ -20,6 +27,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.sql.sqltypes import NullType
 
 from seedlib.engine import reflect
 from seedlib.exceptions import RollbackBlocked
@@ -29,7 +37,7 @@ from seedlib.plan.spec import constraint_name, foreign_key_edges
 from seedlib.track import ledger
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement, Table
+    from sqlalchemy import ColumnElement
     from sqlalchemy.engine import Connection
 
 BLOCKERS_SHOWN = 20
@@ -333,17 +341,84 @@ def _delete_by_value(conn: Connection, table: Table, entry: ledger.Entry) -> int
     took 15–27 s); else a distinct row at a time.
     """
     columns = [table.c[name] for name in entry.columns]
-    seeded = ledger.match(table, entry)
-    grouped = [ledger.Comparable(c) for c in columns]
-    repeated = select(*grouped).where(seeded).group_by(*grouped).having(func.count() > 1)
-    if conn.execute(repeated.limit(1)).first() is None:
-        return int(conn.execute(delete(table).where(seeded)).rowcount)
+    if conn.dialect.name in ("mysql", "mariadb"):
+        with _ledgered_rows(conn, table, columns, entry) as given:
+            seeded = and_(*(c.is_not_distinct_from(given.c[c.name]) for c in columns))
+            repeated = (
+                select(*columns)
+                .select_from(table.join(given, seeded))
+                .group_by(*columns)
+                .having(func.count() > 1)
+            )
+            if conn.execute(repeated.limit(1)).first() is None:
+                return int(conn.execute(delete(table).where(seeded)).rowcount)
+    else:
+        seeded = ledger.match(table, entry)
+        grouped = [ledger.Comparable(c) for c in columns]
+        repeated = select(*grouped).where(seeded).group_by(*grouped).having(func.count() > 1)
+        if conn.execute(repeated.limit(1)).first() is None:
+            return int(conn.execute(delete(table).where(seeded)).rowcount)
     copies = Counter(ledger.row_token(key) for key in entry.keys)
     deleted = 0
     for key in ledger.distinct_rows(entry.keys):
         values = tuple(ledger.decode(c, v) for c, v in zip(columns, key, strict=True))
         deleted += _delete_copies(conn, table, columns, values, copies[ledger.row_token(key)])
     return deleted
+
+
+#: Columns of :func:`_ledgered_rows`'s index, and the characters of a long text it takes.
+_INDEXED_COLUMNS = 3
+_INDEX_PREFIX = 64
+
+
+@contextmanager
+def _ledgered_rows(
+    conn: Connection, table: Table, columns: list[Column[Any]], entry: ledger.Entry
+) -> Iterator[Table]:
+    """MySQL: the distinct ledgered rows of a table without a primary key, in a temporary
+    table whose columns have the table's own types (``CREATE … AS SELECT``: collations,
+    ``FLOAT`` precision and unknown types compare as in the table), indexed on its first
+    columns. Matched by a join, 20,000 rows take well under a second, where a row-value
+    ``IN`` list compares every row with every key (20,000 rows: 21 s)."""
+    preparer = conn.dialect.identifier_preparer
+    name = "seedlib_ledgered_rows"
+    names = ", ".join(preparer.quote(c.name) for c in columns)
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {name} AS SELECT {names} "
+        f"FROM {preparer.format_table(table)} LIMIT 0"
+    )
+    try:
+        given = Table(name, MetaData(), *(Column(c.name, c.type) for c in columns))
+        rows = ledger.distinct_rows(entry.keys)
+        if rows:
+            conn.execute(
+                insert(given),
+                [
+                    {c.name: ledger.decode(c, v) for c, v in zip(columns, row, strict=True)}
+                    for row in rows
+                ],
+            )
+        parts = _index_parts(conn, columns)
+        if parts:
+            conn.exec_driver_sql(f"ALTER TABLE {name} ADD INDEX ({', '.join(parts)})")
+        yield given
+    finally:  # DROP TABLE without TEMPORARY would commit the transaction
+        conn.exec_driver_sql(f"DROP TEMPORARY TABLE {name}")
+
+
+def _index_parts(conn: Connection, columns: list[Column[Any]]) -> list[str]:
+    """The first few columns a MySQL index takes, long texts by a prefix."""
+    parts: list[str] = []
+    for column in columns:
+        kind = column.type
+        if isinstance(kind, JSON | NullType) or len(parts) == _INDEXED_COLUMNS:
+            continue
+        quoted = conn.dialect.identifier_preparer.quote(column.name)
+        long = isinstance(kind, String | LargeBinary) and not isinstance(kind, Enum)
+        if long and (getattr(kind, "length", None) or _INDEX_PREFIX + 1) > _INDEX_PREFIX:
+            quoted += f"({_INDEX_PREFIX})"
+        parts.append(quoted)
+    return parts
 
 
 def _same(columns: list[Column[Any]], values: tuple[Any, ...]) -> ColumnElement[bool]:
