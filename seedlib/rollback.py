@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -89,7 +90,7 @@ def unseed_revision(conn: Connection, revision: str, *, dry_run: bool = False) -
     if not entries:
         ledger.forget(conn, revision)
         return report
-    live = reflect(conn, entries)
+    live = _with_referencing_schemas(conn, entries)
     tables: dict[str, Table] = {}
     for name, entry in entries.items():
         table = live.tables.get(name)
@@ -242,6 +243,8 @@ def find_blockers(
         child_pk = list(child.primary_key.columns)
         for fk in child.foreign_key_constraints:
             parent_name = fk.referred_table.fullname
+            if fk.referred_table.schema == conn.dialect.default_schema_name:
+                parent_name = fk.referred_table.name  # named from another schema's table
             if parent_name not in seeded:
                 continue
             element = fk.elements[0]
@@ -326,9 +329,46 @@ def assert_not_blocked(conn: Connection, revisions: Sequence[str]) -> None:
     entries = merged_entries(conn, revisions)
     if not entries:
         return
-    live = reflect(conn, entries)
+    live = _with_referencing_schemas(conn, entries)
     tables = {name: live.tables[name] for name in entries if name in live.tables}
     _raise_if_blocked(find_blockers(conn, list(live.tables.values()), tables, entries))
+
+
+#: Schemas (MySQL: databases) of the tables whose foreign keys refer to the given ones.
+_REFERENCING_SCHEMAS = {
+    "postgresql": "SELECT DISTINCT CAST(n.nspname AS text) FROM pg_constraint AS c "
+    "JOIN pg_class AS r ON r.oid = c.conrelid JOIN pg_namespace AS n ON n.oid = r.relnamespace "
+    "WHERE c.contype = 'f' AND c.confrelid = ANY(CAST(CAST(:tables AS text[]) AS regclass[]))",
+    "mysql": "SELECT DISTINCT TABLE_SCHEMA FROM information_schema.KEY_COLUMN_USAGE "
+    "WHERE REFERENCED_TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IN :names",
+}
+
+
+def _with_referencing_schemas(conn: Connection, entries: Collection[str]) -> MetaData:
+    """The live tables of the ledgered ones' schemas, and of every schema holding a table
+    whose foreign key refers to one of them: rows there that reference seeded rows block the
+    rollback like any other (an ``ON DELETE CASCADE`` from another schema would otherwise
+    delete the application's rows with them)."""
+    live = reflect(conn, entries)
+    dialect = "mysql" if conn.dialect.name == "mariadb" else conn.dialect.name
+    query = _REFERENCING_SCHEMAS.get(dialect)
+    present = [live.tables[name] for name in entries if name in live.tables]
+    if query is None or not present:
+        return live
+    preparer = conn.dialect.identifier_preparer
+    if dialect == "postgresql":
+        params: dict[str, Any] = {"tables": [preparer.format_table(t) for t in present]}
+        statement = text(query)
+    else:  # the current database's tables; another's are reached by their own schema
+        params = {"names": [t.name for t in present if t.schema is None]}
+        if not params["names"]:
+            return live
+        statement = text(query).bindparams(bindparam("names", expanding=True))
+    schemas = set(conn.execute(statement, params).scalars())
+    reflected = {t.schema for t in live.tables.values()}
+    default = conn.dialect.default_schema_name
+    missing = {s for s in schemas if s not in reflected and s != default}
+    return reflect(conn, entries, missing) if missing else live
 
 
 def _delete_by_value(conn: Connection, table: Table, entry: ledger.Entry) -> int:

@@ -1099,16 +1099,18 @@ def verify_foreign_keys(
         )
 
 
-def reflect(conn: Connection, tables: Iterable[str] = ()) -> MetaData:
-    """The live database's tables: the default schema's, plus those of the schemas that the
-    schema-qualified names in ``tables`` (e.g. ledger entries, ``sales.orders``) mention."""
+def reflect(conn: Connection, tables: Iterable[str] = (), schemas: Iterable[str] = ()) -> MetaData:
+    """The live database's tables: the default schema's, plus those of ``schemas`` and of the
+    schemas that the schema-qualified names in ``tables`` (e.g. ledger entries,
+    ``sales.orders``) mention."""
     from sqlalchemy import MetaData
 
     from seedlib.db import reflect_into
 
     metadata = MetaData()
     reflect_into(metadata, conn)
-    for schema in sorted({name.rsplit(".", 1)[0] for name in tables if "." in name}):
+    named = {name.rsplit(".", 1)[0] for name in tables if "." in name} | set(schemas)
+    for schema in sorted(named):
         if schema not in {t.schema for t in metadata.tables.values()}:
             reflect_into(metadata, conn, schema)
     return metadata
