@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     not_,
     select,
+    text,
     true,
     update,
 )
@@ -976,6 +977,7 @@ def seed_tables(
     verify_foreign_keys(
         conn, [tables[n] for n in plan.order.tables], revision, trust_database=not run.saved
     )
+    verify_ledgered(conn, [tables[n] for n in plan.order.tables], revision)
     run.audit_sources()
     progress_store.clear(conn, revision)
     if conn.dialect.name == "postgresql":
@@ -1034,6 +1036,56 @@ class _Silent:
 
 
 _SILENT = _Silent()
+
+
+#: Whether a table has a row trigger on INSERT: it may change the keys (or, without a primary
+#: key, the values) seedlib ledgered for the rows it inserted.
+_INSERT_TRIGGERS = {
+    "postgresql": "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = "
+    "CAST(:table AS regclass) AND NOT tgisinternal AND tgenabled <> 'D' "
+    "AND tgtype & 1 = 1 AND tgtype & 4 = 4)",
+    "mysql": "SELECT EXISTS (SELECT 1 FROM information_schema.TRIGGERS WHERE "
+    "EVENT_OBJECT_SCHEMA = COALESCE(:schema, DATABASE()) AND EVENT_OBJECT_TABLE = :name "
+    "AND EVENT_MANIPULATION = 'INSERT')",
+    "sqlite": "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' "
+    "AND tbl_name = :name COLLATE NOCASE)",
+}
+
+
+def verify_ledgered(conn: Connection, tables: Sequence[Table], revision: str) -> None:
+    """Every row the ledger holds for ``revision`` in a table with an INSERT trigger is found
+    under its ledgered key: a trigger that rewrites the key (``NEW.id := nextval(…)``) or a
+    ledgered value would leave rows no rollback could find.
+
+    Raises:
+        DataError: some ledgered rows are not in their table under their keys.
+    """
+    query = _INSERT_TRIGGERS.get("mysql" if conn.dialect.name == "mariadb" else conn.dialect.name)
+    if query is None:
+        return
+    entries = {e.table: e for e in ledger.entries(conn, revision)}
+    preparer = conn.dialect.identifier_preparer
+    for table in tables:
+        entry = entries.get(table.fullname)
+        if entry is None or not entry.row_count:
+            continue
+        params = {
+            "table": preparer.format_table(table),
+            "schema": table.schema,
+            "name": table.name,
+        }
+        if not conn.execute(text(query), params).scalar():
+            continue
+        found = conn.execute(
+            select(func.count()).select_from(table).where(ledger.match(table, entry))
+        ).scalar_one()
+        if found < entry.row_count:  # (more: identical rows the application holds)
+            raise DataError(
+                f"a trigger on {table.fullname} changed the key or values of the rows seedlib "
+                f"inserted ({entry.row_count - found} of {entry.row_count} are not where the "
+                "ledger says), so no rollback could find them; the revision was rolled back: "
+                f"seed {table.fullname} with 0 rows, or disable the trigger while seeding"
+            )
 
 
 def verify_foreign_keys(

@@ -1,0 +1,75 @@
+"""Triggers on the seeded tables: one that only records (an audit table) changes nothing, and
+its rows are the application's; one that rewrites the key or the ledgered values would leave
+rows no rollback could find, so the run is refused and nothing stays."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+import seedlib
+from seedlib.db import engine_for
+
+#: Per database: a table, and a trigger that rewrites the keys of the rows inserted into it.
+REWRITING = {
+    "postgresql": [
+        "CREATE TABLE items (id int PRIMARY KEY, name text)",
+        "CREATE SEQUENCE item_ids START 100000",
+        "CREATE FUNCTION renumber() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN NEW.id := nextval('item_ids'); RETURN NEW; END $$",
+        "CREATE TRIGGER renumber BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION renumber()",
+    ],
+    "mysql": [
+        "CREATE TABLE items (code VARCHAR(40) PRIMARY KEY, name TEXT)",
+        "CREATE TRIGGER renumber BEFORE INSERT ON items FOR EACH ROW "
+        "SET NEW.code = CONCAT('x-', NEW.code)",
+    ],
+    "sqlite": [
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)",
+        "CREATE TRIGGER renumber AFTER INSERT ON items BEGIN "
+        "UPDATE items SET id = NEW.id + 100000 WHERE id = NEW.id; END",
+    ],
+}
+
+
+def _execute(url: str, *statements: str) -> None:
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def _count(url: str, table: str) -> int:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_a_trigger_rewriting_keys_refuses_the_run_and_nothing_stays(db_url: str) -> None:
+    _execute(db_url, *REWRITING[db_url.split(":")[0].split("+")[0]])
+    with pytest.raises(seedlib.DataError, match="a trigger on items changed the key") as refused:
+        seedlib.seed(db_url, rows=20, label="items")
+    assert refused.value.exit_code == 7
+    assert _count(db_url, "items") == 0
+    assert seedlib.labels(db_url) == {}
+
+
+def test_an_audit_trigger_is_left_to_do_its_work(postgres_url: str) -> None:
+    _execute(
+        postgres_url,
+        "CREATE TABLE items (id int PRIMARY KEY, name text)",
+        "CREATE TABLE audit (item_id int, at timestamptz DEFAULT now())",
+        "CREATE FUNCTION audited() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN INSERT INTO audit (item_id) VALUES (NEW.id); RETURN NEW; END $$",
+        "CREATE TRIGGER audited AFTER INSERT ON items FOR EACH ROW EXECUTE FUNCTION audited()",
+    )
+    seedlib.seed(postgres_url, rows=20, tables={"audit": 0}, label="items")
+    assert (_count(postgres_url, "items"), _count(postgres_url, "audit")) == (20, 20)
+    assert seedlib.unseed(postgres_url, label="items").problems == []
+    assert (_count(postgres_url, "items"), _count(postgres_url, "audit")) == (0, 20)
