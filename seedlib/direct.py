@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import MetaData
 
 from seedlib import log
-from seedlib.config import Settings, Size, check_production, resolve_settings
+from seedlib.config import MAX_SIZE, Settings, Size, check_production, resolve_settings
 from seedlib.db import engine_for, reflect_into, require_existing
 from seedlib.exceptions import ConfigurationError, Refused
 from seedlib.integrations.alembic import SEEDLIB_SCHEMA
@@ -198,6 +198,11 @@ def seed(
     """
     if rows < 0:
         raise ConfigurationError("--rows must be 0 or more")
+    for name, value in [("--rows", rows), *(tables or {}).items()]:
+        count = value if isinstance(value, int) else value.rows
+        if count > MAX_SIZE:
+            where = "--rows" if name == "--rows" else f"--table {name}"
+            raise ConfigurationError(f"{where} {count:,} is too large: at most {MAX_SIZE:,} rows")
     key = ledger_key(label)
     asked = dict(tables or {})
     settings = resolve_settings(

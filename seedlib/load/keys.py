@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, text
 
+from seedlib.exceptions import ConfigurationError
+
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
     from sqlalchemy.engine import Connection
@@ -29,12 +31,12 @@ def reserve_keys(
         return range(0)
     if conn.dialect.name == "postgresql":
         qualified = conn.dialect.identifier_preparer.format_table(table)
-        sequence = conn.execute(
-            text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": qualified, "c": column.name}
-        ).scalar()
+        sequence = conn.execute(text(_SEQUENCE), {"t": qualified, "c": column.name}).scalar()
         if sequence:
-            return _from_sequence(conn, column, sequence, count)
+            return _from_sequence(conn, table, column, sequence, count)
     start = int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one()) + 1
+    if conn.dialect.name != "sqlite":  # (where every INTEGER holds 64 bits)
+        _fits(table, column, start + count - 1)
     if conn.dialect.name in ("mysql", "mariadb"):
         # Start past the AUTO_INCREMENT counter too, so keys the server already handed out
         # (to rows since deleted or not yet committed) are never reused.
@@ -49,8 +51,36 @@ def reserve_keys(
     return range(start, start + count)
 
 
+#: The sequence a column draws its keys from: the one it owns (``serial``, identity), else the
+#: one its default calls (``DEFAULT nextval('shared_ids')``, shared with other tables or owned
+#: by none), which the application's next INSERT would otherwise draw a seeded key from.
+_SEQUENCE = """
+SELECT COALESCE(pg_get_serial_sequence(:t, :c), (
+    SELECT CAST(CAST(d.refobjid AS regclass) AS text)
+    FROM pg_attrdef AS ad
+    JOIN pg_attribute AS a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+    JOIN pg_depend AS d ON d.classid = CAST('pg_attrdef' AS regclass) AND d.objid = ad.oid
+      AND d.refclassid = CAST('pg_class' AS regclass)
+    JOIN pg_class AS s ON s.oid = d.refobjid AND s.relkind = 'S'
+    WHERE ad.adrelid = CAST(:t AS regclass) AND a.attname = :c
+    LIMIT 1))
+"""
+
+
+def _fits(table: Table, column: Column[int], highest: int) -> None:
+    """Refuse keys past what ``column``'s integer type holds, before any is drawn."""
+    from seedlib.generate.validate import int_range
+
+    _low, high = int_range(column.type)
+    if high is not None and highest > high:
+        raise ConfigurationError(
+            f"{table.fullname}.{column.name} cannot take keys up to {highest:,}: its type stops "
+            f"at {high:,}; ask for fewer rows"
+        )
+
+
 def _from_sequence(
-    conn: Connection, column: Column[int], sequence: str, count: int
+    conn: Connection, table: Table, column: Column[int], sequence: str, count: int
 ) -> range | list[int]:
     # A sequence behind the rows (keys the application set by hand) is moved past them first,
     # so nextval cannot hand out a key that is taken.
@@ -60,6 +90,21 @@ def _from_sequence(
         conn.execute(
             text("SELECT setval(CAST(:s AS regclass), :v, true)"), {"s": sequence, "v": highest}
         )
+        last, called = highest, True
+    # Nothing is drawn that the sequence or the column cannot hold (drawing 10**20 values
+    # would fill the server's disk with temporary files first).
+    top, step = conn.execute(
+        text("SELECT seqmax, seqincrement FROM pg_sequence WHERE seqrelid = CAST(:s AS regclass)"),
+        {"s": sequence},
+    ).one()
+    highest_drawn = (last if called else last - step) + step * count
+    if step > 0 and highest_drawn > top:
+        raise ConfigurationError(
+            f"{table.fullname}.{column.name} cannot take {count:,} more keys: its sequence "
+            f"{sequence} stops at {top:,}; ask for fewer rows"
+        )
+    if step > 0:
+        _fits(table, column, highest_drawn)
     # Only the extremes travel: a million keys parsed into Python objects would cost more
     # memory than the rest of the run. Non-contiguous keys (another session drew from the
     # sequence at the same moment) are rare; that block is left unused (sequences have gaps
