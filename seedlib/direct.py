@@ -88,7 +88,11 @@ def reflect_tables(conn: Connection, schemas: Sequence[str] = ()) -> MetaData:
     """The live tables of ``schemas`` (default: the connection's default schema), without
     Alembic's and seedlib's own tables."""
     metadata = MetaData()
-    targets: list[str | None] = list(schemas) or [None]
+    # The default schema goes by unqualified names, as the foreign keys of the other schemas'
+    # tables name it: reflected as "public", its tables came twice (``customer`` and
+    # ``public.customer``) and were seeded twice.
+    default = conn.dialect.default_schema_name
+    targets = list(dict.fromkeys(None if s == default else s for s in schemas)) or [None]
     for schema in targets:
         reflect_into(metadata, conn, schema)
     if conn.dialect.name in ("mysql", "mariadb"):
@@ -230,7 +234,7 @@ def seed(
             )
         spec: dict[str, int | TableSpec] = {name: rows for name in metadata.tables}
         for name, value in asked.items():
-            spec[_table_named(metadata, name)] = value
+            spec[_table_named(metadata, name, conn.dialect.default_schema_name)] = value
         if dry_run:
             plan = build_plan(metadata, spec, settings.size, settings.seed)
             result.tables = plan.as_rows()
@@ -252,12 +256,15 @@ def seed(
     return result
 
 
-def _table_named(metadata: MetaData, name: str) -> str:
+def _table_named(metadata: MetaData, name: str, default_schema: str | None) -> str:
     """The reflected table ``name`` means: its full name, or a bare name found in exactly one
     of the schemas being seeded (``customer`` for ``billing.customer`` with ``--schema
     billing``)."""
     if name in metadata.tables:
         return name
+    schema, _, bare = name.rpartition(".")
+    if schema and schema == default_schema and bare in metadata.tables:
+        return bare  # ``public.customer``: the default schema's tables go unqualified
     found = [key for key, table in metadata.tables.items() if table.name == name]
     if len(found) == 1:
         return found[0]

@@ -261,8 +261,8 @@ def test_seedctl_seed_and_unseed(db_url: str, request: pytest.FixtureRequest) ->
 
 
 def test_named_schema_and_table_counts_on_postgresql(postgres_url: str) -> None:
-    """``schemas=["public"]`` names tables ``public.x``; ``tables=`` overrides counts, by full
-    name or by the bare name of a table in one of those schemas."""
+    """``schemas=["public"]`` seeds the default schema, whose tables go by their bare names
+    (``public.runs`` names one too); ``tables=`` overrides counts."""
     prepare("mlflow", postgres_url)
     before = snapshot(postgres_url)
     before_counts = counts(postgres_url)
@@ -277,11 +277,11 @@ def test_named_schema_and_table_counts_on_postgresql(postgres_url: str) -> None:
     )
 
     reports = {t["table"]: t for t in result.tables}
-    assert set(reports) == {f"public.{t}" for t in before}
-    assert reports["public.runs"]["rows"] == 3 * ROWS
-    assert reports["public.experiments"]["rows"] == 2 * ROWS
+    assert set(reports) == set(before)
+    assert reports["runs"]["rows"] == 3 * ROWS
+    assert reports["experiments"]["rows"] == 2 * ROWS
     grown = {t: n - before_counts[t] for t, n in counts(postgres_url).items()}
-    assert grown == {t.removeprefix("public."): r["rows"] for t, r in reports.items()}
+    assert grown == {t: r["rows"] for t, r in reports.items()}
     assert orphans(postgres_url) == []
 
     report = seedlib.unseed(postgres_url, label="named")
@@ -302,6 +302,32 @@ def test_a_bare_table_name_in_two_schemas_is_refused_naming_both(postgres_url: s
         assert "south.depot" in str(refused.value)
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM north.depot")).scalar() == 0
+    finally:
+        engine.dispose()
+
+
+def test_the_default_schema_and_another_are_each_seeded_once(postgres_url: str) -> None:
+    engine = engine_for(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE customer (id int PRIMARY KEY, name text)"))
+            conn.execute(text("CREATE SCHEMA billing"))
+            conn.execute(
+                text(
+                    "CREATE TABLE billing.invoice (id int PRIMARY KEY, customer_id int NOT NULL"
+                    " REFERENCES public.customer (id))"
+                )
+            )
+        result = seedlib.seed(postgres_url, rows=20, schemas=["public", "billing"], label="two")
+        assert {t["table"]: t["rows"] for t in result.tables} == {
+            "customer": 20,
+            "billing.invoice": 20,
+        }
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM customer")).scalar() == 20
+        assert seedlib.unseed(postgres_url, label="two").problems == []
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM customer")).scalar() == 0
     finally:
         engine.dispose()
 
