@@ -97,6 +97,8 @@ def reflect_tables(conn: Connection, schemas: Sequence[str] = ()) -> MetaData:
         reflect_into(metadata, conn, schema)
     if conn.dialect.name in ("mysql", "mariadb"):
         _column_checks(conn, metadata)
+    if conn.dialect.name == "postgresql":
+        _partitions(conn, metadata)
     for table in list(metadata.tables.values()):
         if (
             table.name in _SKIPPED_TABLES
@@ -105,6 +107,82 @@ def reflect_tables(conn: Connection, schemas: Sequence[str] = ()) -> MetaData:
         ):
             metadata.remove(table)
     return metadata
+
+
+#: PostgreSQL partitions, and the partition key and bounds of partitioned tables.
+_PARTITIONS = """
+SELECT CAST(CAST(c.oid AS regclass) AS text), c.relispartition, c.relkind = 'p',
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+       CASE WHEN c.relkind = 'p' THEN ARRAY(
+           SELECT pg_get_expr(p.relpartbound, p.oid) FROM pg_inherits AS i
+           JOIN pg_class AS p ON p.oid = i.inhrelid WHERE i.inhparent = c.oid) END
+FROM pg_class AS c
+WHERE c.oid = ANY(CAST(CAST(:tables AS text[]) AS regclass[]))
+  AND (c.relispartition OR c.relkind = 'p')
+"""
+_BOUND = re.compile(
+    r"FOR VALUES (?:IN \((?P<values>.*)\)|FROM \((?P<low>.*)\) TO \((?P<high>.*)\))"
+)
+
+
+def _partitions(conn: Connection, metadata: MetaData) -> None:
+    """Seed a partitioned table, never its partitions (each row lands in the partition its key
+    picks; seeding the partitions as tables of their own doubled the rows), and keep the
+    partition key within the partitions' bounds, as a CHECK would (rows outside every bound
+    were refused). A DEFAULT partition takes any key; hash partitions any value."""
+    from sqlalchemy import CheckConstraint, text
+
+    preparer = conn.dialect.identifier_preparer
+    by_name = {preparer.format_table(t): t for t in metadata.tables.values()}
+    rows = conn.execute(text(_PARTITIONS), {"tables": list(by_name)}).all()
+    for name, is_partition, partitioned, key, bounds in rows:
+        table = by_name.get(name)
+        if table is None:
+            continue
+        if is_partition:
+            metadata.remove(table)
+        if not partitioned or "DEFAULT" in bounds:
+            continue
+        method, _, column = str(key).partition(" ")
+        column = column.strip("()")
+        if "," in column or column.strip('"') not in table.c or not bounds:
+            continue  # several columns, an expression, or no partition yet
+        matches = [_BOUND.fullmatch(str(bound)) for bound in bounds]
+        if None in matches:
+            continue
+        clause = _partition_clause(method, column, [m for m in matches if m is not None])
+        if clause:
+            table.append_constraint(CheckConstraint(text(clause), name=f"{table.name}_partitions"))
+
+
+def _partition_clause(method: str, column: str, bounds: list[re.Match[str]]) -> str | None:
+    """The partitions' bounds as one condition on ``column``: an IN list of every LIST
+    partition's values; a range of RANGE partitions (those that meet joined into one)."""
+    if method == "LIST":
+        values = [b["values"] for b in bounds if b["values"]]
+        return f"{column} IN ({', '.join(values)})" if values else None
+    if method != "RANGE":
+        return None
+    spans = [[b["low"], b["high"]] for b in bounds if b["low"] is not None]
+    joined = True
+    while joined:  # a partition ending where another starts: one span
+        joined = False
+        for first in spans:
+            following = next((s for s in spans if s is not first and s[0] == first[1]), None)
+            if following is not None:
+                first[1] = following[1]
+                spans.remove(following)
+                joined = True
+                break
+    if not spans:
+        return None
+    # Values are drawn within one span: a closed one if any (generation narrows a column to
+    # one range, not to a union of them), so rows fit a partition rather than none.
+    low, high = next((s for s in spans if "MINVALUE" not in s and "MAXVALUE" not in s), spans[0])
+    sides = [f"{column} >= {low}"] if low != "MINVALUE" else []
+    if high != "MAXVALUE":
+        sides.append(f"{column} < {high}")
+    return " AND ".join(sides) or None
 
 
 def _column_checks(conn: Connection, metadata: MetaData) -> None:
