@@ -82,6 +82,31 @@ def reflect_into(metadata: MetaData, conn: Connection, schema: str | None = None
     for table in metadata.tables.values():
         if table.schema == schema and not table.info.get("db_types_read"):
             _name_unknown_types(conn, table)
+            _unwrap_domains(table)
+
+
+def _unwrap_domains(table: Table) -> None:
+    """A column typed with a PostgreSQL DOMAIN gets the domain's base type, its NOT NULL and
+    its CHECK (``VALUE`` read as the column), which say what values fit: as a type of its own
+    it got placeholder text, and every row was refused."""
+    import re
+
+    from sqlalchemy import CheckConstraint, text
+    from sqlalchemy.dialects.postgresql import DOMAIN
+
+    for column in list(table.columns):
+        kind = column.type
+        if not isinstance(kind, DOMAIN):
+            continue
+        column.type = kind.data_type
+        if kind.not_null:
+            column.nullable = False
+        if kind.check is not None:
+            quoted = '"' + column.name.replace('"', '""').replace("\\", "\\\\") + '"'
+            clause = re.sub(r"\bVALUE\b", quoted, str(kind.check), flags=re.I)
+            table.append_constraint(
+                CheckConstraint(text(clause), name=f"{table.name}_{column.name}_domain")
+            )
 
 
 #: The catalogs' names of column types, by column, for one table.

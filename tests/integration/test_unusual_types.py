@@ -93,3 +93,23 @@ def test_postgresql_geometric_hstore_and_oid_columns(postgres_url: str) -> None:
     assert seedlib.unseed(postgres_url, label="types").problems == []
     assert _rows(postgres_url, query) == before
     assert _rows(postgres_url, "SELECT count(*) FROM oid_keys") == [(0,)]
+
+
+def test_postgresql_domains_take_their_base_type_and_checks(postgres_url: str) -> None:
+    _execute(
+        postgres_url,
+        "CREATE DOMAIN positive AS integer CHECK (VALUE > 0)",
+        "CREATE DOMAIN price AS numeric(10,2) NOT NULL CHECK (VALUE >= 0 AND VALUE < 1000)",
+        "CREATE DOMAIN stamp AS timestamptz",
+        "CREATE DOMAIN grade AS varchar(8) CHECK (VALUE IN ('a', 'bb', 'ccc'))",
+        "CREATE TABLE stock (id positive PRIMARY KEY, amount price, at stamp, g grade NOT NULL)",
+    )
+    result = seedlib.seed(postgres_url, rows=40, label="domains")
+    assert [(t["rows"], t["skipped"]) for t in result.tables] == [(40, 0)]
+    assert _rows(postgres_url, "SELECT DISTINCT g FROM stock ORDER BY g") == [
+        ("a",),
+        ("bb",),
+        ("ccc",),
+    ]
+    assert seedlib.unseed(postgres_url, label="domains").problems == []
+    assert _rows(postgres_url, "SELECT count(*) FROM stock") == [(0,)]
