@@ -72,6 +72,25 @@ def require_existing(database_url: str) -> None:
         )
 
 
+def server_table(conn: Connection, table: Table) -> str:
+    """``table``'s quoted name as the server reads it, for statements sent to the driver without
+    parameters (COPY, DDL) and for bind values (``CAST(:table AS regclass)``). SQLAlchemy's own
+    quoting doubles a ``%`` for drivers whose parameters are ``%s``, which only a statement
+    with parameters undoes: ``"Qty%%"`` named no column."""
+    return _undoubled(conn, conn.dialect.identifier_preparer.format_table(table))
+
+
+def server_name(conn: Connection, name: str) -> str:
+    """A quoted column name as the server reads it (see :func:`server_table`)."""
+    return _undoubled(conn, conn.dialect.identifier_preparer.quote(name))
+
+
+def _undoubled(conn: Connection, quoted: str) -> str:
+    return (
+        quoted.replace("%%", "%") if conn.dialect.identifier_preparer._double_percents else quoted
+    )
+
+
 def reflect_into(metadata: MetaData, conn: Connection, schema: str | None = None) -> None:
     """``metadata.reflect``, without SQLAlchemy's warning for each column of a type it does not
     know (``xml``, ``ltree``, ``hstore``): seedlib compares such values as text, and a warning
@@ -131,7 +150,7 @@ def _name_unknown_types(conn: Connection, table: Table) -> None:
     query = _TYPE_NAMES.get("mysql" if conn.dialect.name == "mariadb" else conn.dialect.name)
     if query is None:
         return
-    target = conn.dialect.identifier_preparer.format_table(table)
+    target = server_table(conn, table)
     found = conn.execute(text(query), {"table": target, "schema": table.schema, "name": table.name})
     names: dict[str, str] = {str(name): str(kind).lower() for name, kind in found}
     for column in table.columns:

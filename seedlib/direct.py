@@ -22,7 +22,7 @@ from sqlalchemy import MetaData
 
 from seedlib import log
 from seedlib.config import MAX_SIZE, Settings, Size, check_production, resolve_settings
-from seedlib.db import engine_for, reflect_into, require_existing
+from seedlib.db import engine_for, reflect_into, require_existing, server_table
 from seedlib.exceptions import ConfigurationError, Refused
 from seedlib.integrations.alembic import SEEDLIB_SCHEMA
 from seedlib.lock import database_lock
@@ -132,8 +132,7 @@ def _partitions(conn: Connection, metadata: MetaData) -> None:
     were refused). A DEFAULT partition takes any key; hash partitions any value."""
     from sqlalchemy import CheckConstraint, text
 
-    preparer = conn.dialect.identifier_preparer
-    by_name = {preparer.format_table(t): t for t in metadata.tables.values()}
+    by_name = {server_table(conn, t): t for t in metadata.tables.values()}
     rows = conn.execute(text(_PARTITIONS), {"tables": list(by_name)}).all()
     for name, is_partition, partitioned, key, bounds in rows:
         table = by_name.get(name)

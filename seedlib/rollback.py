@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.sqltypes import NullType
 
+from seedlib.db import server_table
 from seedlib.engine import reflect
 from seedlib.exceptions import RollbackBlocked
 from seedlib.log import get_logger
@@ -355,9 +356,8 @@ def _with_referencing_schemas(conn: Connection, entries: Collection[str]) -> Met
     present = [live.tables[name] for name in entries if name in live.tables]
     if query is None or not present:
         return live
-    preparer = conn.dialect.identifier_preparer
     if dialect == "postgresql":
-        params: dict[str, Any] = {"tables": [preparer.format_table(t) for t in present]}
+        params: dict[str, Any] = {"tables": [server_table(conn, t) for t in present]}
         statement = text(query)
     else:  # the current database's tables; another's are reached by their own schema
         params = {"names": [t.name for t in present if t.schema is None]}

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import NullType
 
+from seedlib.db import server_table
 from seedlib.exceptions import ConfigurationError, DataError, Refused
 from seedlib.generate.checks import Check, Domain, domains, table_checks
 from seedlib.generate.infer import infer, is_unique
@@ -1064,13 +1065,12 @@ def verify_ledgered(conn: Connection, tables: Sequence[Table], revision: str) ->
     if query is None:
         return
     entries = {e.table: e for e in ledger.entries(conn, revision)}
-    preparer = conn.dialect.identifier_preparer
     for table in tables:
         entry = entries.get(table.fullname)
         if entry is None or not entry.row_count:
             continue
         params = {
-            "table": preparer.format_table(table),
+            "table": server_table(conn, table),
             "schema": table.schema,
             "name": table.name,
         }

@@ -30,7 +30,9 @@ def reserve_keys(
     if count <= 0:
         return range(0)
     if conn.dialect.name == "postgresql":
-        qualified = conn.dialect.identifier_preparer.format_table(table)
+        from seedlib.db import server_table
+
+        qualified = server_table(conn, table)
         sequence = conn.execute(text(_SEQUENCE), {"t": qualified, "c": column.name}).scalar()
         if sequence:
             return _from_sequence(conn, table, column, sequence, count)

@@ -213,9 +213,10 @@ def load_batches(
     raw = conn.connection.driver_connection
     assert raw is not None
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        preparer = dialect.identifier_preparer
-        names = ", ".join(preparer.quote(c) for c in columns)
-        statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
+        from seedlib.db import server_name, server_table
+
+        names = ", ".join(server_name(conn, c) for c in columns)
+        statement = f"COPY {server_table(conn, table)} ({names}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
             formatter = copy.formatter
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from seedlib.db import server_name, server_table
 from seedlib.exceptions import DataError
 from seedlib.load.generic import bind_processors, driver_rows
 
@@ -35,9 +36,8 @@ def copy_writer(
     conn: Connection, table: Table, columns: Sequence[str]
 ) -> Iterator[Callable[[Sequence[Sequence[Any]]], None]]:
     """One COPY … FROM STDIN for the whole block; rows land in ``conn``'s open transaction."""
-    preparer = conn.dialect.identifier_preparer
-    target = preparer.format_table(table)
-    names = ", ".join(preparer.quote(c) for c in columns)
+    target = server_table(conn, table)
+    names = ", ".join(server_name(conn, c) for c in columns)
     processors = bind_processors(conn, table, columns)
     convert = any(processors)
     raw = conn.connection.driver_connection
@@ -119,7 +119,7 @@ def deferrable_indexes(
     """
     if rows < DEFER_INDEXES_ROWS:
         return []
-    target = conn.dialect.identifier_preparer.format_table(table)
+    target = server_table(conn, table)
     found = [tuple(r) for r in conn.execute(text(_SECONDARY_INDEXES), {"table": target})]
     if found:
         in_order = ascending()
@@ -186,8 +186,7 @@ def indexes_built_after(
     if not indexes:
         yield
         return
-    preparer = conn.dialect.identifier_preparer
-    target = preparer.format_table(table)
+    target = server_table(conn, table)
     raw = conn.connection.driver_connection
     assert raw is not None
     # Definitions are sent as they are (no bind-parameter parsing: they may hold ':' or '%').
@@ -270,7 +269,7 @@ def deferrable_foreign_keys(
     right now."""
     if rows < DEFER_FOREIGN_KEYS_ROWS or not names:
         return []
-    target = conn.dialect.identifier_preparer.format_table(table)
+    target = server_table(conn, table)
     found = [
         tuple(r) for r in conn.execute(text(_FOREIGN_KEYS), {"table": target}) if r[0] in names
     ]
@@ -305,8 +304,7 @@ def foreign_keys_checked_after(
     if not foreign_keys:
         yield
         return
-    preparer = conn.dialect.identifier_preparer
-    target = preparer.format_table(table)
+    target = server_table(conn, table)
     raw = conn.connection.driver_connection
     assert raw is not None
     for name, _definition, _index in foreign_keys:
@@ -385,12 +383,11 @@ def enforced_foreign_key(
     """Whether the server itself checks that every row written to ``child`` has its
     ``column`` in ``parent.referred`` (a foreign key it enforces now): then an anti-join over
     the rows this session seeded could find nothing."""
-    prepare = conn.dialect.identifier_preparer
     found = conn.execute(
         text(_ENFORCED_FOREIGN_KEY),
         {
-            "child": prepare.format_table(child),
-            "parent": prepare.format_table(parent),
+            "child": server_table(conn, child),
+            "parent": server_table(conn, parent),
             "column": column,
             "referred": referred,
         },
