@@ -127,7 +127,7 @@ def unseed_revision(conn: Connection, revision: str, *, dry_run: bool = False) -
     # off, and every key into their table is checked afterwards instead.
     unchecked = (
         {e.child for e in order.self_references if not e.nullable}
-        if conn.dialect.name == "mysql"
+        if conn.dialect.name in ("mysql", "mariadb")
         else set()
     )
     for name in reversed(order.tables):

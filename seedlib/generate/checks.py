@@ -132,6 +132,7 @@ def check_sql(constraint: Any, dialect: str) -> str:
     compiler_dialect: Dialect = {
         "postgresql": postgresql.dialect(),  # type: ignore[no-untyped-call]
         "mysql": mysql.dialect(),
+        "mariadb": mysql.dialect(),
     }.get(dialect, sqlite.dialect())
     return str(sqltext.compile(dialect=compiler_dialect, compile_kwargs={"literal_binds": True}))
 

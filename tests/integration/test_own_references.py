@@ -287,3 +287,25 @@ def test_a_change_the_database_refuses_leaves_the_row_as_loaded(sqlite_url: str)
     assert result.tables[0]["rows"] == 200
     pointers = [r[0] for r in _rows(sqlite_url, "versions", ("replaces",)) if r[0] is not None]
     assert 20 < len(pointers) == len(set(pointers))
+
+
+def test_a_mariadb_url_rolls_back_like_a_mysql_one(mysql_url: str) -> None:
+    """``mariadb://`` names SQLAlchemy's "mariadb" dialect: MySQL's rules must apply to it too
+    (the NOT NULL self-references were not deleted: error 1451, exit 1)."""
+    engine = engine_for(mysql_url)
+    with engine.connect() as conn:
+        mariadb = "MariaDB" in str(conn.execute(text("SELECT VERSION()")).scalar())
+    engine.dispose()
+    if not mariadb:
+        pytest.skip("a mariadb:// URL needs a MariaDB server")
+    url = mysql_url.replace("mysql+pymysql://", "mariadb+pymysql://", 1)
+    meta = MetaData()
+    shapes = _tables(meta)
+    engine = engine_for(url)
+    assert engine.dialect.name == "mariadb"
+    meta.create_all(engine)
+    engine.dispose()
+    result = seedlib.seed(url, rows=ROWS)
+    assert all(t["rows"] == ROWS for t in result.tables)
+    assert seedlib.unseed(url).problems == []
+    assert all(_rows(url, name, r) == [] for name, (_p, r) in shapes.items())
