@@ -315,6 +315,7 @@ class _Seeding(_References, _Filters, _Own):
             self.left_out[name] = set()
             return TableReport(name, 0, time.perf_counter() - started, f"{0:032x}")
         gens = self.generators(table, deferred)
+        self.ordinal_offset(name)  # read here: forked generators cannot use the connection
         bases = [stable_hash(self.settings.seed, name, column) for column, _ in gens]
         columns = list(shape.columns[:1] if shape.reserved else ()) + [c for c, _ in gens]
         key_at = [columns.index(c) for c in shape.columns] or list(range(len(columns)))
@@ -717,6 +718,9 @@ class _Seeding(_References, _Filters, _Own):
         filled: dict[str, Sequence[Any]] = {}
         if shape.reserved:
             filled[shape.columns[0]] = keys[first:last]
+        # A source's rows are read by row number: they start at its first row every time.
+        offset = 0 if table.fullname in self.sources else self.ordinal_offset(table.fullname)
+        ordinals = range(first + offset, last + offset)
         row_view = (
             [{c: v[i] for c, v in filled.items()} for i in range(len(ordinals))]
             if needs_rows
@@ -746,7 +750,7 @@ class _Seeding(_References, _Filters, _Own):
             if gen is None:
                 filled[column] = [None] * len(ordinals)
                 continue
-            hs = hashes(base, first, last)
+            hs = hashes(base, ordinals.start, ordinals.stop)
             if isinstance(gen, Columnar):
                 filled[column] = gen.batch(ordinals, hs)
             elif isinstance(gen, ParentValue):

@@ -19,6 +19,7 @@ from seedlib.generate.values import (
 )
 from seedlib.load import deferrable_indexes, indexes_built_after
 from seedlib.plan.spec import Plan
+from seedlib.track import ledger
 from seedlib.track import progress as progress_store
 
 if TYPE_CHECKING:
@@ -65,9 +66,28 @@ class _State:
     parents_read: dict[str, tuple[dict[str, int], dict[Any, tuple[Any, ...]]]] = field(
         default_factory=dict
     )
+    #: Where each table's row numbers start: after the rows other seed revisions and labels
+    #: ledgered for it (see :meth:`ordinal_offset`).
+    offsets: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.pools = Pools(self.settings.seed)
+
+    def ordinal_offset(self, name: str) -> int:
+        """The first row number of ``name`` for this run: 0 on a table no other revision or
+        label seeded, else the number of rows they ledgered for it. A second revision of the
+        same table then makes rows 16, 17, … where the first made 1 to 15: row numbers pick
+        the values (a unique name's suffix, a code), so starting again from 1 made the same
+        unique values, which the database already held, and nothing was inserted. Fixed for
+        the run (an interrupted one resumes with it): this revision's own rows do not count."""
+        if name not in self.offsets:
+            counts = ledger.counts_by_revision(self.conn)
+            self.offsets[name] = sum(
+                tables.get(name, 0)
+                for revision, tables in counts.items()
+                if revision != self.revision
+            )
+        return self.offsets[name]
 
     @property
     def chunked(self) -> bool:

@@ -371,3 +371,24 @@ def test_cycle_closing_keys_of_other_types_are_filled(db_url: str, key: Any) -> 
         engine.dispose()
     assert tuple(counts) == (30, 30)
     assert joined == 30
+
+
+def test_a_second_label_makes_new_unique_values_after_the_first(db_url: str) -> None:
+    """Row numbers continue after the rows other labels (and seed revisions) ledgered for the
+    table: starting again from 1 made the same unique names and codes, all refused as already
+    there, and the second seeding inserted nothing."""
+    engine = engine_for(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE brands (id INTEGER PRIMARY KEY, name VARCHAR(80) NOT NULL UNIQUE,"
+                " code VARCHAR(20) NOT NULL UNIQUE)"
+            )
+        )
+    engine.dispose()
+    first = seedlib.seed(db_url, rows=15, label="first")
+    second = seedlib.seed(db_url, rows=15, label="second")
+    assert [(t["rows"], t["skipped"]) for t in first.tables] == [(15, 0)]
+    assert [(t["rows"], t["skipped"]) for t in second.tables] == [(15, 0)]
+    assert seedlib.unseed(db_url, label="first").problems == []
+    assert seedlib.unseed(db_url, label="second").problems == []
