@@ -106,7 +106,7 @@ class CheckResult:
 @contextlib.contextmanager
 def _connect(settings: Settings) -> Iterator[Connection]:
     require_existing(settings.database_url)
-    engine = engine_for(settings.database_url)
+    engine = engine_for(settings.database_url, read_only=True)
     try:
         with engine.connect() as conn:
             yield conn

@@ -31,11 +31,14 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
-def engine_for(url: str | URL) -> Engine:
+def engine_for(url: str | URL, *, read_only: bool = False) -> Engine:
     """An engine for ``url``; on SQLite, with foreign keys enforced and ``BEGIN IMMEDIATE``.
 
     ``BEGIN IMMEDIATE`` takes SQLite's write lock when a transaction starts, so keys read at the
     start of a seed revision cannot be taken by another writer before the rows land.
+    ``read_only`` (``status``, ``check``, ``plan``, previews) begins as SQLite does by default,
+    taking no write lock: those commands then read while a run is writing (they failed with
+    "database is locked").
     """
     parsed = normalise_url(url)
     if parsed.get_backend_name() in ("mysql", "mariadb") and parsed.get_driver_name() == "pymysql":
@@ -53,9 +56,11 @@ def engine_for(url: str | URL) -> Engine:
         cursor.execute("PRAGMA busy_timeout = 5000")
         cursor.close()
 
+    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(begin)
 
     return engine
 

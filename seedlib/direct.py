@@ -505,7 +505,7 @@ def labels(database_url: str) -> dict[str, dict[str, int]]:
     """Labels seeded into the database, with their ledgered rows per table."""
     settings = resolve_settings(database_url=database_url)
     require_existing(settings.database_url)
-    engine = engine_for(settings.database_url)
+    engine = engine_for(settings.database_url, read_only=True)
     try:
         with engine.connect() as conn:
             if not ledger.bookkeeping_exists(conn):

@@ -135,3 +135,20 @@ def test_resume_with_other_parameters_is_refused(db_url: str) -> None:
     refused = Seedctl(db_url)("upgrade", "--seed", "99", env={"SEEDLIB_CHUNK_ROWS": CHUNK})
     assert refused.exit_code == 5
     assert "--seed 0" in refused.stderr
+
+
+def test_status_and_check_read_an_sqlite_file_a_run_is_writing(sqlite_url: str) -> None:
+    import sqlite3
+
+    migrate_app(sqlite_url)
+    seedctl = Seedctl(sqlite_url)
+    writer = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # what a run holds (it failed: "database is locked")
+        writer.execute("CREATE TABLE scratch (x INTEGER)")
+        for command in (["status"], ["check"], ["plan"]):
+            done = seedctl(*command)
+            assert done.exit_code == 0, (command, done.stdout, done.stderr)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
