@@ -146,6 +146,8 @@ def resolve_settings(
         )
     size_text = size or environ.get("SEEDLIB_SIZE") or DEFAULT_SIZE[env_name]
     seed_value = seed if seed is not None else _int_var(environ, "SEEDLIB_SEED", DEFAULT_SEED)
+    if not 0 <= seed_value < 2**63:  # the runs table keeps it in a BIGINT
+        raise ConfigurationError(f"seed {seed_value} is out of range: use 0 to {2**63 - 1}")
     url = (
         database_url
         or environ.get("SEEDLIB_DATABASE_URL")

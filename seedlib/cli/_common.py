@@ -130,10 +130,27 @@ def _errors() -> Iterator[None]:
                 markup=False,
             )
             raise typer.Exit(4) from None
-        if exc.statement is None:  # failed to connect
+        if isinstance(exc, sa_exc.IntegrityError):  # a constraint, also one checked at COMMIT
+            err.print(
+                f"seedctl: error: the database refused the change: {reason}; the running "
+                "transaction was rolled back (a constraint or trigger checked at commit): give "
+                "the columns it names values that hold, or leave that table out",
+                markup=False,
+            )
+            raise typer.Exit(7) from None
+        if exc.statement is None and isinstance(
+            exc, sa_exc.OperationalError | sa_exc.InterfaceError
+        ):  # failed to connect
             err.print(
                 f"seedctl: error: cannot connect to the database ({reason}); check the URL, "
                 "that the server is running and that the database exists",
+                markup=False,
+            )
+            raise typer.Exit(2) from None
+        if _denied(exc):
+            err.print(
+                f"seedctl: error: the database refused this role: {reason}; use a role that "
+                "may write the tables (and create seedlib's bookkeeping tables)",
                 markup=False,
             )
             raise typer.Exit(2) from None
@@ -148,11 +165,22 @@ def _errors() -> Iterator[None]:
         _unexpected(exc)
 
 
+def _denied(exc: sa_exc.DBAPIError) -> bool:
+    """A permission error: PostgreSQL's SQLSTATE 42501, MySQL's 1142/1044/1227 and kin."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "42501":
+        return True
+    code = orig.args[0] if orig is not None and orig.args else None
+    return code in (1044, 1045, 1142, 1143, 1227, 1370)
+
+
 def _unexpected(exc: Exception) -> NoReturn:
     log.get_logger().error("unexpected_error", error=str(exc), exc_info=True)
+    text = str(exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc).strip()
+    first = text.splitlines()[0] if text else ""
     err.print(
-        f"seedctl: unexpected error: {type(exc).__name__}: {exc} (the JSON log on "
-        "stderr has the stack; please report it)",
+        f"seedctl: unexpected error: {type(exc).__name__}: {first} (the JSON log on "
+        "stderr has the statement and the stack; please report it)",
         markup=False,
     )
     raise typer.Exit(1) from None

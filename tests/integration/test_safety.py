@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, make_url, text
 
 from seedlib.db import engine_for
 from tests.conftest import (
@@ -229,3 +230,46 @@ def test_a_missing_sqlite_file_is_refused_and_not_created(tmp_path: Any) -> None
         assert result.exit_code == 2, args
         assert "no SQLite database at" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_constraint_failing_at_commit_is_one_line_exit_7(postgres_url: str) -> None:
+    """Was reported as 'cannot connect to the database' (exit 2): the error came at COMMIT,
+    where SQLAlchemy names no statement."""
+    execute(
+        postgres_url,
+        "CREATE TABLE gauges (id int PRIMARY KEY, level int)",
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'level too high' USING ERRCODE = 'check_violation'; END $$",
+        "CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON gauges DEFERRABLE INITIALLY DEFERRED"
+        " FOR EACH ROW EXECUTE FUNCTION refuse()",
+    )
+    result = Seedctl(postgres_url)("seed", "--rows", "5")
+    assert result.exit_code == 7, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("seedctl: error: the database refused the change: level too high")
+    assert table_counts(postgres_url, ["gauges"]) == {"gauges": 0}
+
+
+def test_a_seed_out_of_range_is_a_usage_error(seedctl: Seedctl) -> None:
+    result = seedctl("upgrade", "--seed", "99999999999999999999999")
+    assert result.exit_code == 2
+    assert "seed 99999999999999999999999 is out of range" in result.stderr
+    assert table_counts(seedctl.url, TERP_TABLES) == dict.fromkeys(TERP_TABLES, 0)
+
+
+def test_a_role_without_rights_is_one_line_exit_2(postgres_url: str) -> None:
+    role = f"seedlib_test_{uuid.uuid4().hex[:8]}"
+    execute(
+        postgres_url,
+        "CREATE TABLE notes (id int PRIMARY KEY, body text)",
+        f"CREATE ROLE {role} LOGIN",
+    )
+    try:
+        url = make_url(postgres_url).set(username=role).render_as_string(hide_password=False)
+        result = Seedctl(url)("seed", "--rows", "5")
+        assert result.exit_code == 2, result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("seedctl: error: the database refused this role: permission")
+    finally:
+        execute(postgres_url, f"DROP ROLE {role}")
+    assert table_counts(postgres_url, ["notes"]) == {"notes": 0}
