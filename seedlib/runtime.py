@@ -212,15 +212,20 @@ def run_environment(context: EnvironmentContext) -> None:
                 for r in state.results
             ],
         )
-    except KeyboardInterrupt as exc:
-        how = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
-        logger.error("run_interrupted", signal=how)
-        failure: SeedError = Interrupted(
-            f"stopped by {how}; the running revision was rolled back, run again to continue"
-        )
-    except SeedError as exc:
-        logger.error("run_failed", error=str(exc), error_type=type(exc).__name__)
-        failure = exc
+    except BaseException as exc:
+        interrupt = interrupt_behind(exc)
+        if interrupt is not None:
+            how = "SIGTERM" if isinstance(interrupt, Terminated) else "Ctrl-C"
+            logger.error("run_interrupted", signal=how)
+            failure: SeedError = Interrupted(
+                f"stopped by {how}; what the running revision had not committed was rolled "
+                "back, run again to continue"
+            )
+        elif isinstance(exc, SeedError):
+            logger.error("run_failed", error=str(exc), error_type=type(exc).__name__)
+            failure = exc
+        else:
+            raise
     else:
         return
     if getattr(config, "cmd_opts", None) is not None and not config.attributes.get(OWNED):
@@ -229,6 +234,20 @@ def run_environment(context: EnvironmentContext) -> None:
         print(f"seedlib: error: {failure}", file=sys.stderr)
         raise SystemExit(failure.exit_code)
     raise failure
+
+
+def interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM that ``exc`` is, or that it was raised while handling: a driver
+    whose connection the signal cut mid-statement (PyMySQL) fails again while the transaction
+    is rolled back, and that error would otherwise hide the interrupt."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return None
+        if isinstance(seen, KeyboardInterrupt):
+            return seen
+        seen = seen.__context__
+    return None
 
 
 def _migrate(context: EnvironmentContext, state: RunState, conn: Connection) -> None:

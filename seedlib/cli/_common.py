@@ -17,6 +17,7 @@ from sqlalchemy import exc as sa_exc
 from seedlib import log
 from seedlib.config import ENVIRONMENTS, Size
 from seedlib.exceptions import ConfigurationError, Refused, SeedError
+from seedlib.runtime import interrupt_behind
 
 if TYPE_CHECKING:
     from seedlib.rollback import RollbackReport
@@ -112,8 +113,7 @@ def _errors() -> Iterator[None]:
     except typer.Exit:
         raise
     except KeyboardInterrupt:
-        err.print("seedctl: interrupted; the running revision was rolled back", markup=False)
-        raise typer.Exit(130) from None
+        _interrupted()
     except MemoryError:
         err.print(
             "seedctl: error: not enough memory to plan or make that many rows; ask for a "
@@ -122,6 +122,8 @@ def _errors() -> Iterator[None]:
         )
         raise typer.Exit(7) from None
     except sa_exc.DBAPIError as exc:
+        if interrupt_behind(exc) is not None:  # the connection broke under the signal
+            _interrupted()
         reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else repr(exc)
         if "database is locked" in reason:  # SQLite: another run is writing
             err.print(
@@ -163,6 +165,15 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(2) from None
     except Exception as exc:
         _unexpected(exc)
+
+
+def _interrupted() -> NoReturn:
+    err.print(
+        "seedctl: interrupted; what the running revision had not committed was rolled back "
+        "(seedctl status shows what is left; run again to continue)",
+        markup=False,
+    )
+    raise typer.Exit(130) from None
 
 
 def _denied(exc: sa_exc.DBAPIError) -> bool:
