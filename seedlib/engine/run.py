@@ -592,18 +592,19 @@ class _Seeding(_References, _Filters, _Own):
 
         for seg_start in range(start, total, segment):
             seg_end = min(seg_start + segment, total)
+            # Before any row of the segment is made: a retry counts its skips again.
+            reasons_before = Counter(reasons)
+            omitted_before = omitted_rows[0]
             source = prepared(seg_start, seg_end)
-            if had_rows or reads_parents:  # no query may run while a COPY is open
-                source = iter(list(source))
             for unique in uniques:
                 unique.journal.clear()
+            if had_rows or reads_parents:  # no query may run while a COPY is open
+                source = iter(list(source))
             workers = (
                 workers_for(self.settings.workers, seg_end - seg_start, loads_here=sqlite)
                 if forkable
                 else 0
             )
-            reasons_before = Counter(reasons)
-            omitted_before = omitted_rows[0]
             try:
                 with self.conn.begin_nested(), indexes_built_after(self.conn, table, indexes):
                     if workers:

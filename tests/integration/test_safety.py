@@ -273,3 +273,28 @@ def test_a_role_without_rights_is_one_line_exit_2(postgres_url: str) -> None:
     finally:
         execute(postgres_url, f"DROP ROLE {role}")
     assert table_counts(postgres_url, ["notes"]) == {"notes": 0}
+
+
+def test_a_row_the_database_refuses_is_counted_once(sqlite_url: str) -> None:
+    """Invoices read their parents' rows (so a segment is made before loading): a row a trigger
+    refused was counted as -90 skipped and 182 omitted (the segment's skips counted twice, its
+    unique keys still taken), where 1 was skipped and 91 omitted."""
+    migrate_app(sqlite_url)
+    execute(
+        sqlite_url,
+        "CREATE TRIGGER refuse_one BEFORE INSERT ON invoices WHEN NEW.id = 5"
+        " BEGIN SELECT RAISE(ABORT, 'not this one'); END",
+    )
+    result = Seedctl(sqlite_url)("upgrade")
+    assert result.exit_code == 0, result.stderr
+    seeded = [
+        e
+        for e in map(json.loads, result.stderr.splitlines())
+        if e.get("event") == "table_seeded" and e.get("table") == "invoices"
+    ]
+    assert len(seeded) == 1
+    report = seeded[0]
+    assert report["skipped"] == 1
+    assert sum(report["skip_reasons"].values()) == 1
+    assert 0 <= report["omitted"] < report["rows"]
+    assert table_counts(sqlite_url, ["invoices"]) == {"invoices": report["rows"]}
