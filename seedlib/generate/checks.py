@@ -694,7 +694,7 @@ def _narrow(part: exp.Expression, domain: Callable[[str], Domain]) -> None:
             ):
                 name = _strip(nullish.this).name
                 cols = {c.name for c in other.find_all(exp.Column)}
-                if cols == {name}:
+                if name in cols:  # also "x IS NULL OR x >= y": a relation to another column
                     for piece in conjuncts(other):
                         _narrow(piece, domain)
         return

@@ -95,6 +95,12 @@ def test_domains_from_and_ed_parts() -> None:
     assert (">=", "starts") in found["ends"].relations
 
 
+def test_a_nullable_column_compared_with_another_is_related_to_it() -> None:
+    """"ends IS NULL OR ends >= starts" was not used: half the rows broke it."""
+    found = domains(table_checks(_table("ends IS NULL OR ends >= starts", "qty > 0")))
+    assert (">=", "starts") in found["ends"].relations
+
+
 def test_unparsable_sql_is_not_understood() -> None:
     assert parse("this is ((( not sql") is None
 
