@@ -107,6 +107,36 @@ def reflect_into(metadata: MetaData, conn: Connection, schema: str | None = None
         if table.schema == schema and not table.info.get("db_types_read"):
             _name_unknown_types(conn, table)
             _unwrap_domains(table)
+            if conn.dialect.name == "sqlite":
+                _inline_uniques(conn, table)
+
+
+def _inline_uniques(conn: Connection, table: Table) -> None:
+    """SQLite: add the UNIQUE constraints SQLAlchemy's reflection misses. It parses the table's
+    SQL, and a column's own ``UNIQUE`` after ``NOT NULL`` or a type with a length
+    (``code VARCHAR(3) NOT NULL UNIQUE``) goes unseen; the index SQLite made for it
+    (``sqlite_autoindex_…``) says it all the same. Unseen, the column got repeated values,
+    and the rows repeating one were refused."""
+    from sqlalchemy import UniqueConstraint, inspect
+
+    known = {
+        frozenset(c.name for c in constraint.columns)
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)
+    }
+    known.add(frozenset(c.name for c in table.primary_key.columns))
+    indexes = inspect(conn).get_indexes(table.name, schema=table.schema, include_auto_indexes=True)
+    for index in indexes:
+        columns = [str(c) for c in index["column_names"] if c is not None]
+        if (
+            str(index["name"] or "").startswith("sqlite_autoindex_")
+            and index["unique"]
+            and columns
+            and frozenset(columns) not in known
+            and all(c in table.c for c in columns)
+        ):
+            table.append_constraint(UniqueConstraint(*columns))
+            known.add(frozenset(columns))
 
 
 def _unwrap_domains(table: Table) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import math
 import re
+import string
 import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -313,12 +314,36 @@ def _bytes_for(kind: Any) -> Generator:
     )
 
 
+#: Unique text this short is a compact code: words with a number after them do not fit.
+SHORT_UNIQUE = 6
+
+
 def _text_for(table: Table, column: Column[Any], pools: Pools) -> Generator:
-    generator, unique = _text_rule(table, column, pools)
     length = _length(column)
+    if length is not None and length <= SHORT_UNIQUE and is_unique(column, table):
+        return _compact(length)
+    generator, unique = _text_rule(table, column, pools)
     if is_unique(column, table) and not unique:
         return _unique_text(generator, length)
     return _fit(generator, length)
+
+
+def _compact(length: int) -> Generator:
+    """Distinct codes of exactly ``length`` characters, in order: letters up to 3 (``AA``,
+    ``AB``, … like country and currency codes: 676 of 2, 17,576 of 3), letters and digits
+    beyond (``0000``…``ZZZZ``). A ``char(2)`` key got one value (``C-``, a prefix and a
+    number cut short), a ``varchar(3) UNIQUE`` nine."""
+    alphabet = string.ascii_uppercase if length <= 3 else string.digits + string.ascii_uppercase
+    base = len(alphabet)
+
+    def code(o: int, _h: int) -> str:
+        out = []
+        for _ in range(length):
+            o, digit = divmod(o, base)
+            out.append(alphabet[digit])
+        return "".join(reversed(out))
+
+    return Columnar(code, longest=length)
 
 
 def _number_for(table: Table, column: Column[Any]) -> Generator:

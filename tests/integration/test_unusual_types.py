@@ -113,3 +113,34 @@ def test_postgresql_domains_take_their_base_type_and_checks(postgres_url: str) -
     ]
     assert seedlib.unseed(postgres_url, label="domains").problems == []
     assert _rows(postgres_url, "SELECT count(*) FROM stock") == [(0,)]
+
+
+def test_short_unique_text_keys_get_compact_codes(db_url: str) -> None:
+    """A char(2) key got one value ("C-": a prefix and a number cut short) and a varchar(3)
+    UNIQUE nine: country and currency code tables seeded a row or a handful."""
+    _execute(
+        db_url,
+        "CREATE TABLE countries (code CHAR(2) PRIMARY KEY, name VARCHAR(60))",
+        "CREATE TABLE currencies (id INTEGER PRIMARY KEY, code VARCHAR(3) NOT NULL UNIQUE,"
+        " tag VARCHAR(6) UNIQUE)",
+    )
+    result = seedlib.seed(db_url, rows=600, label="codes")
+    assert {t["table"]: (t["rows"], t["skipped"]) for t in result.tables} == {
+        "countries": (600, 0),
+        "currencies": (600, 0),
+    }
+    codes = [r[0] for r in _rows(db_url, "SELECT code FROM countries")]
+    assert len(set(codes)) == 600
+    assert all(len(c) == 2 and c.isalpha() and c.isupper() for c in codes)
+    assert seedlib.unseed(db_url, label="codes").problems == []
+
+
+def test_sqlite_column_uniques_reflection_misses_are_honoured(sqlite_url: str) -> None:
+    """SQLAlchemy does not see ``title VARCHAR(40) NOT NULL UNIQUE`` (only the index SQLite
+    made for it): titles repeated, and the rows repeating one were refused."""
+    _execute(
+        sqlite_url,
+        "CREATE TABLE books (id INTEGER PRIMARY KEY, title VARCHAR(40) NOT NULL UNIQUE)",
+    )
+    result = seedlib.seed(sqlite_url, rows=2_000, label="books")
+    assert [(t["rows"], t["skipped"]) for t in result.tables] == [(2_000, 0)]

@@ -96,7 +96,7 @@ def test_domains_from_and_ed_parts() -> None:
 
 
 def test_a_nullable_column_compared_with_another_is_related_to_it() -> None:
-    """"ends IS NULL OR ends >= starts" was not used: half the rows broke it."""
+    """ "ends IS NULL OR ends >= starts" was not used: half the rows broke it."""
     found = domains(table_checks(_table("ends IS NULL OR ends >= starts", "qty > 0")))
     assert (">=", "starts") in found["ends"].relations
 
