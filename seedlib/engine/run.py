@@ -496,6 +496,10 @@ class _Seeding(_References, _Filters, _Own):
             (self.conn.dialect.name, self.conn.dialect.driver) in FORKED_LOADERS
             and not (had_rows or reads_parents or uniques)
             and name not in self.sources
+            and (
+                self.conn.dialect.name != "postgresql"
+                or postgresql_load.copy_allowed(self.conn, table)
+            )
         )
         processors = bind_processors(self.conn, table, columns) if forkable else []
         sqlite = self.conn.dialect.name == "sqlite"  # the database works in this process

@@ -33,11 +33,12 @@ def open_writer(conn: Connection, table: Table, columns: Sequence[str]) -> Itera
     """A function that loads rows (tuples in ``columns`` order) into ``table``; the rows are
     in the table when the block ends. No other statement may run on ``conn`` inside it."""
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        from seedlib.load.postgresql import copy_writer
+        from seedlib.load.postgresql import copy_allowed, copy_writer
 
-        with copy_writer(conn, table, columns) as write:
-            yield write
-        return
+        if copy_allowed(conn, table):
+            with copy_writer(conn, table, columns) as write:
+                yield write
+            return
     if conn.dialect.name in ("mysql", "mariadb") and conn.dialect.driver == "pymysql":
         from seedlib.load.mysql import insert_writer, load_data_writer, local_infile_allowed
 

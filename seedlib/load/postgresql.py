@@ -31,6 +31,16 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 
+def copy_allowed(conn: Connection, table: Table) -> bool:
+    """Whether COPY may load ``table``: PostgreSQL refuses ``COPY FROM`` where row-level
+    security applies to the current role (its policies are checked row by row by INSERT)."""
+    active = conn.execute(
+        text("SELECT row_security_active(CAST(:table AS regclass))"),
+        {"table": server_table(conn, table)},
+    ).scalar()
+    return not active
+
+
 @contextlib.contextmanager
 def copy_writer(
     conn: Connection, table: Table, columns: Sequence[str]

@@ -12,6 +12,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, make_url, text
 
+import seedlib
+from seedlib import TableSpec
 from seedlib.db import engine_for
 from tests.conftest import (
     APP_INI,
@@ -298,3 +300,33 @@ def test_a_row_the_database_refuses_is_counted_once(sqlite_url: str) -> None:
     assert sum(report["skip_reasons"].values()) == 1
     assert 0 <= report["omitted"] < report["rows"]
     assert table_counts(sqlite_url, ["invoices"]) == {"invoices": report["rows"]}
+
+
+def test_row_level_security_is_loaded_through_insert(postgres_url: str) -> None:
+    """PostgreSQL refuses COPY FROM where row-level security applies to the role (exit 1)."""
+    role = f"seedlib_test_{uuid.uuid4().hex[:8]}"
+    database = make_url(postgres_url).database
+    execute(
+        postgres_url,
+        f"CREATE ROLE {role} LOGIN",
+        f"GRANT CREATE ON DATABASE {database} TO {role}",
+        f"GRANT CREATE, USAGE ON SCHEMA public TO {role}",
+    )
+    url = make_url(postgres_url).set(username=role).render_as_string(hide_password=False)
+    try:
+        execute(
+            url,
+            "CREATE TABLE notes (id serial PRIMARY KEY, owner text NOT NULL DEFAULT current_user,"
+            " body text)",
+            "ALTER TABLE notes ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE notes FORCE ROW LEVEL SECURITY",
+            "CREATE POLICY mine ON notes USING (owner = current_user)"
+            " WITH CHECK (owner = current_user)",
+        )
+        done = seedlib.seed(url, rows=30, tables={"notes": TableSpec(30, columns={"owner": role})})
+        assert [t["rows"] for t in done.tables] == [30]
+        assert table_counts(postgres_url, ["notes"]) == {"notes": 30}
+        assert seedlib.unseed(url).problems == []
+        assert table_counts(postgres_url, ["notes"]) == {"notes": 0}
+    finally:
+        execute(postgres_url, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
