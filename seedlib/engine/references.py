@@ -57,7 +57,7 @@ class _References(_State):
     def parent_keys(self, fk: ForeignKeyConstraint) -> Sequence[Any]:
         parent = fk.referred_table
         column = fk.elements[0].column
-        if key_shape(parent).columns == (column.name,):
+        if key_shape(parent).columns == (column.name,) and self.seeds_rows(parent):
             if parent.fullname in self.inserted:
                 return self.inserted[parent.fullname]
             if parent.fullname in self.keys:  # a deferred edge to a table not loaded yet
@@ -75,9 +75,14 @@ class _References(_State):
             )
         return self.existing[cache_key]
 
+    def seeds_rows(self, table: Table) -> bool:
+        """Whether this run seeds rows into ``table``: its children then point at those (a
+        table asked for 0 rows lends them the rows it already holds)."""
+        return self.plan.counts.get(table.fullname, 0) > 0
+
     def planned_rows(self, table: Table) -> int:
         """Rows ``table`` will have: seeded in this run, or already in the database."""
-        if table.fullname in self.plan.counts:
+        if self.seeds_rows(table):
             return self.plan.counts[table.fullname]
         cache_key = f"{table.fullname}.count"
         if cache_key not in self.existing:
@@ -105,7 +110,7 @@ class _References(_State):
         if not parents:
             if nullable:
                 return constant(None)
-            if fk.referred_table.fullname in self.plan.counts:
+            if self.seeds_rows(fk.referred_table):
                 # Every row of the parent was skipped: its children are left out too.
                 return lambda _o, _h, _row: SKIP
             raise DataError(
@@ -128,7 +133,11 @@ class _References(_State):
         parent = fk.referred_table
         referred = [e.column.name for e in fk.elements]
         shape = key_shape(parent)
-        if parent.fullname in self.inserted and set(referred) == set(shape.columns):
+        if (
+            parent.fullname in self.inserted
+            and self.seeds_rows(parent)
+            and set(referred) == set(shape.columns)
+        ):
             order = [shape.columns.index(c) for c in referred]
             return [tuple(k[i] for i in order) for k in self.inserted[parent.fullname]]
         cache_key = f"{parent.fullname}.({','.join(referred)})"
@@ -151,7 +160,7 @@ class _References(_State):
         if not rows:
             if all(c.nullable for c in fk.columns):
                 return [constant(None) for _ in names]
-            if fk.referred_table.fullname in self.plan.counts:
+            if self.seeds_rows(fk.referred_table):
                 return [lambda _o, _h, _row: SKIP for _ in names]
             raise DataError(
                 f"cannot seed {table.fullname}: ({', '.join(names)}) must reference "

@@ -392,3 +392,25 @@ def test_a_second_label_makes_new_unique_values_after_the_first(db_url: str) -> 
     assert [(t["rows"], t["skipped"]) for t in second.tables] == [(15, 0)]
     assert seedlib.unseed(db_url, label="first").problems == []
     assert seedlib.unseed(db_url, label="second").problems == []
+
+
+def test_children_of_a_table_asked_for_0_rows_point_at_its_rows(db_url: str) -> None:
+    """``--table a=0`` with the application's rows in ``a`` was refused ("a … has no rows")."""
+    engine = engine_for(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE a (id INTEGER PRIMARY KEY, name VARCHAR(20))"))
+        conn.execute(
+            text("CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER NOT NULL REFERENCES a (id))")
+        )
+        conn.execute(text("INSERT INTO a (id, name) VALUES (7, 'app'), (8, 'app')"))
+    try:
+        result = seedlib.seed(db_url, rows=20, tables={"a": 0}, label="kids")
+        assert {t["table"]: t["rows"] for t in result.tables} == {"a": 0, "b": 20}
+        with engine.connect() as conn:
+            pointed = set(conn.execute(text("SELECT DISTINCT a_id FROM b")).scalars())
+        assert pointed <= {7, 8}
+        assert seedlib.unseed(db_url, label="kids").problems == []
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM a")).scalar() == 2
+    finally:
+        engine.dispose()
