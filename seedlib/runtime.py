@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from seedlib import log
 from seedlib.config import Settings, check_production, resolve_settings
@@ -156,22 +156,10 @@ def state_of(config: Config) -> RunState:
 def run_environment(context: EnvironmentContext) -> None:
     """The body of the seeds ``env.py``: guards, lock, drift gate, then the revisions."""
     config = context.config
-    if context.is_offline_mode():
-        raise ConfigurationError(
-            "seed revisions generate data at run time; offline (--sql) mode is not supported"
-        )
-    from seedlib.project import Project
-
-    state = config.attributes.get(STATE)
-    if not isinstance(state, RunState):
-        if not log.is_configured():
-            log.configure()
-        project = Project(config)
-        settings = settings_from_x(
-            config, context.get_x_argument(as_dictionary=True), project.default_url
-        )
-        state = RunState(project=project, settings=settings, direction=_direction(config))
-        config.attributes[STATE] = state
+    try:
+        state = _state_for(context)
+    except SeedError as refused:
+        _fail(config, refused)
     settings = state.settings
     logger = log.get_logger(run_id=state.run_id)
     try:
@@ -224,10 +212,56 @@ def run_environment(context: EnvironmentContext) -> None:
         elif isinstance(exc, SeedError):
             logger.error("run_failed", error=str(exc), error_type=type(exc).__name__)
             failure = exc
+        elif _unreachable(exc):
+            failure = ConfigurationError(
+                f"cannot connect to the database ({_first_line(exc)}); check the URL, that the "
+                "server is running and that the database exists"
+            )
+            logger.error("run_failed", error=str(failure), error_type="ConnectionError")
         else:
             raise
     else:
         return
+    _fail(config, failure)
+
+
+def _state_for(context: EnvironmentContext) -> RunState:
+    config = context.config
+    if context.is_offline_mode():
+        raise ConfigurationError(
+            "seed revisions generate data at run time; offline (--sql) mode is not supported: "
+            "run without --sql"
+        )
+    from seedlib.project import Project
+
+    state = config.attributes.get(STATE)
+    if not isinstance(state, RunState):
+        if not log.is_configured():
+            log.configure()
+        project = Project(config)
+        settings = settings_from_x(
+            config, context.get_x_argument(as_dictionary=True), project.default_url
+        )
+        state = RunState(project=project, settings=settings, direction=_direction(config))
+        config.attributes[STATE] = state
+    return state
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """The database could not be reached (no statement was running)."""
+    from sqlalchemy import exc as sa_exc
+
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError) and (
+        exc.statement is None
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _fail(config: Any, failure: SeedError) -> NoReturn:
     if getattr(config, "cmd_opts", None) is not None and not config.attributes.get(OWNED):
         # Plain `alembic` on the command line: one readable line and the documented exit code,
         # instead of a traceback.

@@ -518,6 +518,34 @@ def test_production_guard(app_db: str) -> None:
     assert status["parameters"]["s003"]["env"] == "production"
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["-x", "size=huge", "upgrade", "seeds@head"], "invalid size 'huge'"),
+        (["-x", "bogus=1", "upgrade", "seeds@head"], "unknown -x option(s) bogus"),
+        (["upgrade", "seeds@head", "--sql"], "offline (--sql) mode is not supported"),
+    ],
+)
+def test_raw_alembic_refusals_are_one_line_exit_2(
+    sqlite_url: str, args: list[str], said: str
+) -> None:
+    """They printed a traceback and exited 1."""
+    migrate_app(sqlite_url)
+    refused = alembic(sqlite_url, *args)
+    assert refused.returncode == 2, refused.stderr
+    assert text_lines(refused.stderr) == [text_lines(refused.stderr)[0]]
+    assert said in text_lines(refused.stderr)[0]
+    assert table_counts(sqlite_url, TERP_TABLES) == EMPTY
+
+
+def test_raw_alembic_on_an_unreachable_database_is_one_line_exit_2() -> None:
+    refused = alembic("postgresql+psycopg://postgres@127.0.0.1:1/nowhere", "upgrade", "seeds@head")
+    assert refused.returncode == 2, refused.stderr
+    lines = text_lines(refused.stderr)
+    assert len(lines) == 1
+    assert lines[0].startswith("seedlib: error: cannot connect to the database")
+
+
 def test_production_guard_through_raw_alembic(app_db: str) -> None:
     name = database_name(app_db)
 
