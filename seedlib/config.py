@@ -31,6 +31,14 @@ ALLOW_PRODUCTION_VAR = "SEEDLIB_ALLOW_PRODUCTION"
 MAX_SIZE = 10**12
 
 
+def same_size(recorded: str, size: Size) -> bool:
+    """Whether a run's recorded size is ``size`` (``small`` and ``100`` are one size)."""
+    try:
+        return Size.parse(recorded).factor == size.factor
+    except ConfigurationError:  # a direct seed's fingerprint of its row counts
+        return recorded == size.name
+
+
 @dataclass(frozen=True)
 class Size:
     """A dataset size: a name (``small``, ``medium``, ``large``) or an explicit number."""

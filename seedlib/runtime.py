@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from seedlib import log
-from seedlib.config import Settings, check_production, resolve_settings
+from seedlib.config import Settings, check_production, resolve_settings, same_size
 from seedlib.db import engine_for, require_existing
 from seedlib.drift import (
     RevisionState,
@@ -380,8 +380,10 @@ def check_parameters(state: RunState, conn: Connection) -> None:
     settings = state.settings
     for revision in applied_head_first(state.project, conn):
         run = last_upgrade(conn, revision)
-        if run is None or (run["size"], int(run["seed"])) == (settings.size.name, settings.seed):
-            continue
+        if run is None or (
+            same_size(run["size"], settings.size) and int(run["seed"]) == settings.seed
+        ):
+            continue  # ("small" and "100" are one size)
         raise Refused(
             f"seed revision {revision} was applied with size {run['size']} and seed "
             f"{run['seed']}, this run asks for size {settings.size.name} and seed "

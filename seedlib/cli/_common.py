@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from alembic.util import CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -157,6 +158,9 @@ def _errors() -> Iterator[None]:
             )
             raise typer.Exit(2) from None
         _unexpected(exc)
+    except CommandError as exc:  # Alembic: an unknown revision or target
+        err.print(f"seedctl: error: {exc}; seedctl status lists the seed revisions", markup=False)
+        raise typer.Exit(2) from None
     except sa_exc.ArgumentError as exc:  # an unknown dialect or driver in the URL
         err.print(
             f"seedctl: error: bad database URL ({exc}); expected dialect+driver://user@host/db",

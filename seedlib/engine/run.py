@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import NullType
 
+from seedlib.config import same_size
 from seedlib.db import server_table
 from seedlib.exceptions import ConfigurationError, DataError, Refused
 from seedlib.generate.checks import Check, Domain, domains, table_checks
@@ -932,7 +933,7 @@ def seed_tables(
     jit = run.without_jit()  # before any chunk commit, which gives it back (and re-applies it)
     run.saved = progress_store.load(conn, revision)
     for saved in run.saved.values():
-        if (saved.size, saved.seed) != (settings.size.name, settings.seed):
+        if not same_size(saved.size, settings.size) or saved.seed != settings.seed:
             raise Refused(
                 f"seed revision {revision} was interrupted while running with size {saved.size} "
                 f"and seed {saved.seed}; resume it with --size {saved.size} --seed {saved.seed}, "

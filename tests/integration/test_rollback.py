@@ -87,6 +87,9 @@ def test_upgrade_twice_is_a_no_op_and_other_parameters_are_refused(seedctl: Seed
     again = seedctl("upgrade", "--seed", "3")
     assert again.exit_code == 0
     assert "Nothing to do" in again.stdout
+    same = seedctl("upgrade", "--seed", "3", "--size", "100")  # "small" by another name
+    assert same.exit_code == 0, same.stderr
+    assert "Nothing to do" in same.stdout
     assert {t: rows(seedctl.url, f"SELECT * FROM {t} ORDER BY id") for t in TERP_TABLES} == first
 
     for args in (["--seed", "4"], ["--seed", "3", "--size", "medium"]):

@@ -330,3 +330,10 @@ def test_row_level_security_is_loaded_through_insert(postgres_url: str) -> None:
         assert table_counts(postgres_url, ["notes"]) == {"notes": 0}
     finally:
         execute(postgres_url, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
+
+
+def test_an_unknown_target_revision_is_a_usage_error(seedctl: Seedctl) -> None:
+    result = seedctl("upgrade", "--target", "s999")
+    assert result.exit_code == 2
+    assert "Can't locate revision identified by 's999'" in result.stderr
+    assert table_counts(seedctl.url, TERP_TABLES) == dict.fromkeys(TERP_TABLES, 0)
