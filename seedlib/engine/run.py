@@ -724,9 +724,12 @@ class _Seeding(_References, _Filters, _Own):
         filled: dict[str, Sequence[Any]] = {}
         if shape.reserved:
             filled[shape.columns[0]] = keys[first:last]
-        # A source's rows are read by row number: they start at its first row every time.
+        # Values continue after the rows other revisions made (see ``ordinal_offset``); keys
+        # of foreign keys pick this run's parent rows by row number, and a source's rows are
+        # read by it: those start at 0.
         offset = 0 if table.fullname in self.sources else self.ordinal_offset(table.fullname)
-        ordinals = range(first + offset, last + offset)
+        shifted = range(first + offset, last + offset)
+        pointing = {c.name for fk in table.foreign_key_constraints for c in fk.columns}
         row_view = (
             [{c: v[i] for c, v in filled.items()} for i in range(len(ordinals))]
             if needs_rows
@@ -756,9 +759,10 @@ class _Seeding(_References, _Filters, _Own):
             if gen is None:
                 filled[column] = [None] * len(ordinals)
                 continue
-            hs = hashes(base, ordinals.start, ordinals.stop)
+            rows = ordinals if column in pointing else shifted
+            hs = hashes(base, rows.start, rows.stop)
             if isinstance(gen, Columnar):
-                filled[column] = gen.batch(ordinals, hs)
+                filled[column] = gen.batch(rows, hs)
             elif isinstance(gen, ParentValue):
                 if gen.fk_column not in read:  # one query for every column read through it
                     through = [g for g in reading if g.fk_column == gen.fk_column]
@@ -772,9 +776,7 @@ class _Seeding(_References, _Filters, _Own):
                     else [None if v is None else then(v, h) for v, h in zip(found, hs, strict=True)]
                 )
             else:
-                filled[column] = [
-                    gen(o, h, r) for o, h, r in zip(ordinals, hs, row_view, strict=True)
-                ]
+                filled[column] = [gen(o, h, r) for o, h, r in zip(rows, hs, row_view, strict=True)]
             if needs_rows:
                 for r, v in zip(row_view, filled[column], strict=True):
                     r[column] = v

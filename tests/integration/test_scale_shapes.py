@@ -136,8 +136,8 @@ def test_rows_a_check_refuses_are_skipped_alike_on_every_database(db_url: str) -
 
 
 def test_a_batch_whose_every_parent_was_left_out(sqlite_url: str) -> None:
-    """A second label with the same seed: every customer repeats a unique email and is left
-    out, so every order is too, and the orders' batch is empty."""
+    """The application holds every email the seeds would make: every customer is left out,
+    so every order is too, and the orders' batch is empty."""
     meta = MetaData()
     Table(
         "cust",
@@ -153,11 +153,20 @@ def test_a_batch_whose_every_parent_was_left_out(sqlite_url: str) -> None:
         Column("total", Integer, CheckConstraint("total >= 0")),
     )
     _create(sqlite_url, meta)
-    seedlib.seed(sqlite_url, rows=50, label="one")
+    seedlib.seed(sqlite_url, rows=50, label="probe")
+    emails = [r[0] for r in rows(sqlite_url, "SELECT email FROM cust")]
+    seedlib.unseed(sqlite_url, label="probe")
+    engine = engine_for(sqlite_url)
+    with engine.begin() as conn:  # the application's, with ids of its own
+        conn.execute(
+            text("INSERT INTO cust (id, email) VALUES (:i, :e)"),
+            [{"i": -1 - i, "e": e} for i, e in enumerate(emails)],
+        )
+    engine.dispose()
     two = {t["table"]: t for t in seedlib.seed(sqlite_url, rows=50, label="two").tables}
     assert two["cust"]["rows"] == 0
     assert two["ord"]["rows"] == 0
-    assert rows(sqlite_url, "SELECT COUNT(*) FROM ord") == [(50,)]
+    assert rows(sqlite_url, "SELECT COUNT(*) FROM ord") == [(0,)]
 
 
 def test_mysql_fixed_length_binary_keys_roll_back(mysql_url: str) -> None:
