@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import Connection
 
 from examples.terp.models import metadata
+from seedlib.db import normalise_url
 from seedlib.integrations.alembic import include_object
 
 config = context.config
@@ -26,11 +27,13 @@ if config.config_file_name is not None and config.attributes.get("connection") i
 
 
 def database_url() -> str:
-    """``$DATABASE_URL`` if set and not empty, else the ini file's ``sqlalchemy.url``."""
+    """``$DATABASE_URL`` if set and not empty, else the ini file's ``sqlalchemy.url``, with
+    the drivers seedlib uses (``mysql://`` means PyMySQL, as for seedctl: one variable then
+    points both at the same database)."""
     url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
     if not url:
         raise RuntimeError("set DATABASE_URL or sqlalchemy.url in alembic.ini")
-    return url
+    return normalise_url(url).render_as_string(hide_password=False)
 
 
 def run_migrations_offline() -> None:
