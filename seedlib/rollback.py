@@ -296,8 +296,9 @@ def _raise_if_blocked(blockers: list[dict[str, Any]]) -> None:
         return
     first = blockers[0]
     more = "+" if len(blockers) >= BLOCKERS_SHOWN else ""
+    rows = len({(b["table"], b["key"]) for b in blockers})  # a row may hold several references
     raise RollbackBlocked(
-        f"{len(blockers)}{more} row(s) that seeds did not insert reference seeded rows (first: "
+        f"{rows}{more} row(s) that seeds did not insert reference seeded rows (first: "
         f"{first['table']} key {first['key']} -> {first['references']} via "
         f"{first['constraint']}); delete or re-point them first, nothing was deleted",
         blockers,

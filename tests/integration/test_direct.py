@@ -414,3 +414,24 @@ def test_children_of_a_table_asked_for_0_rows_point_at_its_rows(db_url: str) -> 
             assert conn.execute(text("SELECT count(*) FROM a")).scalar() == 2
     finally:
         engine.dispose()
+
+
+def test_a_row_referencing_two_seeded_rows_is_one_blocking_row(sqlite_url: str) -> None:
+    engine = engine_for(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE a (id INTEGER PRIMARY KEY)"))
+        conn.execute(text("CREATE TABLE b (id INTEGER PRIMARY KEY)"))
+        conn.execute(
+            text(
+                "CREATE TABLE c (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id),"
+                " b_id INTEGER REFERENCES b (id))"
+            )
+        )
+    seedlib.seed(sqlite_url, rows=5, tables={"c": 0}, label="ab")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO c (id, a_id, b_id) VALUES (-1, 1, 1)"))
+    engine.dispose()
+    with pytest.raises(seedlib.RollbackBlocked) as blocked:
+        seedlib.unseed(sqlite_url, label="ab")
+    assert str(blocked.value).startswith("1 row(s) that seeds did not insert")
+    assert len(blocked.value.blockers) == 2  # both references are listed
