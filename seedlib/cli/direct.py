@@ -43,6 +43,10 @@ def _table_counts(values: list[str]) -> dict[str, int]:
         name, sep, number = value.rpartition("=")
         if not sep or not name or not number.isdigit():
             raise ConfigurationError(f"--table {value!r}: expected TABLE=ROWS, e.g. orders=500")
+        if name in counts and counts[name] != int(number):
+            raise ConfigurationError(
+                f"--table {name} is given twice ({counts[name]} and {number}); give it once"
+            )
         counts[name] = int(number)
     return counts
 

@@ -253,6 +253,9 @@ def test_cli_seed_unseed_round_trip(db_url: str) -> None:
     bad = seedctl("seed", "--table", "nope=3", "--label", "cli2")
     assert bad.exit_code == 2
     assert "table 'nope' is not in the database" in bad.stderr
+    twice = seedctl("seed", "--table", "orders=3", "--table", "orders=5", "--label", "cli3")
+    assert twice.exit_code == 2
+    assert "--table orders is given twice (3 and 5)" in twice.stderr
     no_tty = seedctl("unseed", "--label", "cli")
     assert no_tty.exit_code == 5
     removed = seedctl("unseed", "--label", "cli", "--yes")
