@@ -23,7 +23,7 @@ from sqlalchemy import MetaData
 from seedlib import log
 from seedlib.config import MAX_SIZE, Settings, Size, check_production, resolve_settings
 from seedlib.db import engine_for, reflect_into, require_existing, server_table
-from seedlib.exceptions import ConfigurationError, Refused
+from seedlib.exceptions import ConfigurationError, Refused, SeedError
 from seedlib.integrations.alembic import SEEDLIB_SCHEMA
 from seedlib.lock import database_lock
 from seedlib.plan.spec import TableSpec, build_plan
@@ -420,10 +420,32 @@ def _seed(
             started_at=started_at,
         )
         conn.commit()
-    except BaseException:
+    except BaseException as exc:
         conn.rollback()
+        if isinstance(exc, SeedError):
+            _say_what_stays(conn, key, exc)
         raise
     return reports
+
+
+def _say_what_stays(conn: Connection, key: str, exc: SeedError) -> None:
+    """A run that failed after committing chunks leaves their rows: say so, and how to go on
+    ("the revision was rolled back" alone read as if nothing stayed)."""
+    from seedlib.track import progress as progress_store
+
+    try:
+        if key not in progress_store.unfinished(conn):
+            return
+        kept = sum(ledger.counts_by_revision(conn).get(key, {}).values())
+        conn.rollback()
+    except Exception:  # the connection itself may be what failed
+        return
+    label = key.removeprefix(LABEL_PREFIX)
+    exc.args = (
+        f"{exc.args[0]}; {kept:,} rows of chunks committed before it stay: run the same "
+        f"command again to finish, or seedctl unseed --label {label} to remove them",
+        *exc.args[1:],
+    )
 
 
 def unseed(

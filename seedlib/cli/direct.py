@@ -71,6 +71,15 @@ def seed(
     allow_production: ProdOpt = False,
     dry_run: DryOpt = False,
     workers: WorkersOpt = None,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--chunk-rows",
+            min=1,
+            help="a seeding this large commits every N rows and can resume after a crash; "
+            "above the total, it is one transaction [default: $SEEDLIB_CHUNK_ROWS or 50000]",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Reflect a database and seed every table; the rows are ledgered under --label."""
@@ -89,6 +98,7 @@ def seed(
                 lock_timeout=lock_timeout,
                 dry_run=dry_run,
                 workers=workers,
+                chunk_rows=chunk_rows,
                 progress=progress,
             )
         if as_json:

@@ -645,6 +645,9 @@ class _Seeding(_References, _Filters, _Own):
             if not shape.reserved and not shape.by_value:
                 composite_keys.extend(new_keys)
             self.ledger_rows(name, shape, columns, new_keys)
+            if self.chunked and seg_start == start:
+                # Before the first commit of the table: rows a trigger moved would stay.
+                verify_ledgered(self.conn, [table], self.revision)
             if self.chunked:
                 self.save(name, seg_end, content_sum)
             if self.progress:

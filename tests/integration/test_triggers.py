@@ -73,3 +73,21 @@ def test_an_audit_trigger_is_left_to_do_its_work(postgres_url: str) -> None:
     assert (_count(postgres_url, "items"), _count(postgres_url, "audit")) == (20, 20)
     assert seedlib.unseed(postgres_url, label="items").problems == []
     assert (_count(postgres_url, "items"), _count(postgres_url, "audit")) == (0, 20)
+
+
+def test_a_failure_after_committed_chunks_says_what_stays(sqlite_url: str) -> None:
+    _execute(
+        sqlite_url,
+        "CREATE TABLE first (id INTEGER PRIMARY KEY, name TEXT)",
+        "CREATE TABLE second (id INTEGER PRIMARY KEY, name TEXT)",
+        "CREATE TRIGGER renumber AFTER INSERT ON second BEGIN "
+        "UPDATE second SET id = NEW.id + 100000 WHERE id = NEW.id; END",
+    )
+    with pytest.raises(seedlib.DataError) as failed:
+        seedlib.seed(sqlite_url, rows=100, chunk_rows=50, label="chunks")
+    kept = _count(sqlite_url, "first")
+    assert kept > 0
+    assert f"{kept:,} rows of chunks committed before it stay" in str(failed.value)
+    assert "seedctl unseed --label chunks" in str(failed.value)
+    assert seedlib.unseed(sqlite_url, label="chunks").problems == []
+    assert (_count(sqlite_url, "first"), _count(sqlite_url, "second")) == (0, 0)
