@@ -428,6 +428,9 @@ def _plain(table: Table, column: Column[Any], pools: Pools) -> Generator:
     if isinstance(kind, types.ARRAY):
         return _array_of(table, column, kind, pools)
     if isinstance(kind, types.Enum) and kind.enums:
+        if is_unique(column, table, alone=True):  # each member once, in order
+            members = tuple(kind.enums)
+            return Columnar(lambda o, _h: members[o % len(members)])
         return values.choice(kind.enums)
     if isinstance(kind, types.Boolean):
         return Columnar(lambda _o, h: bool(h & 1), lambda _o, hs: [bool(h & 1) for h in hs])

@@ -144,3 +144,14 @@ def test_sqlite_column_uniques_reflection_misses_are_honoured(sqlite_url: str) -
     )
     result = seedlib.seed(sqlite_url, rows=2_000, label="books")
     assert [(t["rows"], t["skipped"]) for t in result.tables] == [(2_000, 0)]
+
+
+def test_a_unique_enum_gets_each_member_once(postgres_url: str) -> None:
+    """Members were drawn at random: 3 rows asked of a 3-member unique enum, 2 inserted."""
+    _execute(
+        postgres_url,
+        "CREATE TYPE tier AS ENUM ('gold', 'silver', 'bronze')",
+        "CREATE TABLE tiers (id int PRIMARY KEY, tier tier NOT NULL UNIQUE)",
+    )
+    result = seedlib.seed(postgres_url, rows=3, label="tiers")
+    assert [(t["rows"], t["skipped"]) for t in result.tables] == [(3, 0)]
