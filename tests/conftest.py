@@ -300,3 +300,19 @@ def rows(url: str, query: str) -> list[tuple[Any, ...]]:
             return [tuple(r) for r in conn.execute(text(query))]
     finally:
         engine.dispose()
+
+
+def sorted_rows(url: str, query: str) -> list[tuple[Any, ...]]:
+    """:func:`rows`, in an order that does not depend on the database's (NULLs included)."""
+    return sorted(rows(url, query), key=repr)
+
+
+def execute(url: str, *statements: str) -> None:
+    """Run ``statements`` at ``url`` in one transaction (a connection of its own)."""
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()

@@ -6,39 +6,20 @@ spelled another way) in a table without a primary key."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 import seedlib
 from seedlib.db import engine_for
-
-
-def _rows(url: str, table: str) -> list[tuple[Any, ...]]:
-    engine = engine_for(url)
-    try:
-        with engine.connect() as conn:
-            return sorted(tuple(r) for r in conn.execute(text(f"SELECT * FROM {table}")))
-    finally:
-        engine.dispose()
-
-
-def _execute(url: str, *statements: str) -> None:
-    engine = engine_for(url)
-    try:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        engine.dispose()
+from tests.conftest import execute, sorted_rows
 
 
 @pytest.mark.parametrize("rows", [40, 2_500])  # a list of values, and one server-side value
 def test_single_precision_floats_in_every_key_shape_roll_back(db_url: str, rows: int) -> None:
     single = {"postgresql": "REAL", "mysql": "FLOAT"}.get(db_url.split(":")[0].split("+")[0])
     kind = single or "REAL"  # SQLite's REAL is a double: the same test, nothing rounded
-    _execute(
+    execute(
         db_url,
         f"CREATE TABLE solo (f {kind} PRIMARY KEY)",
         f"CREATE TABLE pair (a INTEGER NOT NULL, f {kind} NOT NULL, PRIMARY KEY (a, f))",
@@ -47,16 +28,16 @@ def test_single_precision_floats_in_every_key_shape_roll_back(db_url: str, rows:
         "INSERT INTO pair VALUES (1, 0.1)",
         "INSERT INTO loose VALUES (0.1, 7)",
     )
-    before = {t: _rows(db_url, t) for t in ("solo", "pair", "loose")}
+    before = {t: sorted_rows(db_url, f"SELECT * FROM {t}") for t in ("solo", "pair", "loose")}
     result = seedlib.seed(db_url, rows=rows, label="floats")
     assert {t["table"]: t["rows"] for t in result.tables} == dict.fromkeys(before, rows)
     # Stored rounded: the database holds other values than the ones sent.
-    assert all(len(_rows(db_url, t)) == rows + 1 for t in before)
+    assert all(len(sorted_rows(db_url, f"SELECT * FROM {t}")) == rows + 1 for t in before)
 
     report = seedlib.unseed(db_url, label="floats")
 
     assert report.problems == []
-    assert {t: _rows(db_url, t) for t in before} == before
+    assert {t: sorted_rows(db_url, f"SELECT * FROM {t}") for t in before} == before
 
 
 def _kind(url: str) -> str:
@@ -78,11 +59,11 @@ LOOSE = {
 def test_equal_application_rows_outlive_the_seeded_ones(db_url: str) -> None:
     column, spellings = LOOSE[_kind(db_url)]
     setup = ["CREATE EXTENSION IF NOT EXISTS citext"] if _kind(db_url) == "postgresql" else []
-    _execute(db_url, *setup, f"CREATE TABLE words ({column})")
+    execute(db_url, *setup, f"CREATE TABLE words ({column})")
     seedlib.seed(db_url, rows=20, label="probe")
-    seeded = [row[0] for row in _rows(db_url, "words")]
+    seeded = [row[0] for row in sorted_rows(db_url, "SELECT * FROM words")]
     seedlib.unseed(db_url, label="probe")
-    assert _rows(db_url, "words") == []
+    assert sorted_rows(db_url, "SELECT * FROM words") == []
     # The application holds, before the seeds run, another spelling of each seeded value.
     app = [(spell(v),) for v in seeded for spell in spellings]
     engine = engine_for(db_url)
@@ -91,22 +72,22 @@ def test_equal_application_rows_outlive_the_seeded_ones(db_url: str) -> None:
             conn.execute(text("INSERT INTO words (word) VALUES (:w)"), [{"w": w} for (w,) in app])
     finally:
         engine.dispose()
-    before = _rows(db_url, "words")
+    before = sorted_rows(db_url, "SELECT * FROM words")
 
     seedlib.seed(db_url, rows=20, label="words")
-    assert sorted(row[0] for row in _rows(db_url, "words")) == sorted(
+    assert sorted(row[0] for row in sorted_rows(db_url, "SELECT * FROM words")) == sorted(
         [w for (w,) in before] + seeded
     )  # the same values again
     report = seedlib.unseed(db_url, label="words")
 
     assert report.problems == []
-    assert _rows(db_url, "words") == before
+    assert sorted_rows(db_url, "SELECT * FROM words") == before
 
 
 def test_json_spelled_otherwise_outlives_the_seeded_document(postgres_url: str) -> None:
-    _execute(postgres_url, "CREATE TABLE docs (body json)")
+    execute(postgres_url, "CREATE TABLE docs (body json)")
     seedlib.seed(postgres_url, rows=10, label="probe")
-    seeded = [row[0] for row in _rows_text(postgres_url)]
+    seeded = [row[0] for row in sorted_rows(postgres_url, "SELECT body::text FROM docs")]
     seedlib.unseed(postgres_url, label="probe")
     compact = [json.dumps(json.loads(s), separators=(",", ":")) for s in seeded]
     assert all(c != s for c, s in zip(compact, seeded, strict=True))
@@ -118,25 +99,16 @@ def test_json_spelled_otherwise_outlives_the_seeded_document(postgres_url: str) 
             )
     finally:
         engine.dispose()
-    before = _rows_text(postgres_url)
+    before = sorted_rows(postgres_url, "SELECT body::text FROM docs")
 
     seedlib.seed(postgres_url, rows=10, label="docs")
     assert seedlib.unseed(postgres_url, label="docs").problems == []
 
-    assert _rows_text(postgres_url) == before
-
-
-def _rows_text(url: str) -> list[tuple[Any, ...]]:
-    engine = engine_for(url)
-    try:
-        with engine.connect() as conn:
-            return sorted(tuple(r) for r in conn.execute(text("SELECT body::text FROM docs")))
-    finally:
-        engine.dispose()
+    assert sorted_rows(postgres_url, "SELECT body::text FROM docs") == before
 
 
 def test_bit_and_set_columns_on_mysql_hold_real_values_and_roll_back(mysql_url: str) -> None:
-    _execute(
+    execute(
         mysql_url,
         "CREATE TABLE flags (one BIT(1) NOT NULL, five BIT(5), wide BIT(64),"
         " tags SET('red','green','blue') NOT NULL)",
@@ -145,10 +117,10 @@ def test_bit_and_set_columns_on_mysql_hold_real_values_and_roll_back(mysql_url: 
         "INSERT INTO bit_keys VALUES (1, 1)",
     )
     query = "SELECT one + 0, five + 0, wide + 0, tags FROM flags"
-    before = _rows_of(mysql_url, query)
+    before = sorted_rows(mysql_url, query)
     result = seedlib.seed(mysql_url, rows=40, label="bits")
     assert {t["table"]: t["rows"] for t in result.tables} == {"flags": 40, "bit_keys": 40}
-    seeded = [r for r in _rows_of(mysql_url, query) if r not in before]
+    seeded = [r for r in sorted_rows(mysql_url, query) if r not in before]
     assert len(seeded) >= 30  # rows may repeat; none was refused
     assert {r[0] for r in seeded} == {0, 1}
     assert all(0 <= r[1] < 32 for r in seeded if r[1] is not None)
@@ -156,41 +128,32 @@ def test_bit_and_set_columns_on_mysql_hold_real_values_and_roll_back(mysql_url: 
     assert any("," in r[3] for r in seeded)  # several members of the SET
 
     assert seedlib.unseed(mysql_url, label="bits").problems == []
-    assert _rows_of(mysql_url, query) == before
-    assert _rows(mysql_url, "bit_keys") == [(1, b"\x00" * 7 + b"\x01")]
+    assert sorted_rows(mysql_url, query) == before
+    assert sorted_rows(mysql_url, "SELECT * FROM bit_keys") == [(1, b"\x00" * 7 + b"\x01")]
 
 
 def test_bit_strings_on_postgresql_roll_back(postgres_url: str) -> None:
-    _execute(
+    execute(
         postgres_url,
         "CREATE TABLE flags (five bit(5) NOT NULL, few varbit(8), many bit varying)",
         "CREATE TABLE bit_keys (v bit(12) PRIMARY KEY)",
         "INSERT INTO flags VALUES (B'10101', B'1', NULL)",
         "INSERT INTO bit_keys VALUES (B'000000000000')",
     )
-    before = {t: _rows(postgres_url, t) for t in ("flags", "bit_keys")}
+    before = {t: sorted_rows(postgres_url, f"SELECT * FROM {t}") for t in ("flags", "bit_keys")}
     seedlib.seed(postgres_url, rows=300, label="bits")
-    seeded = _rows_of(postgres_url, "SELECT five::text, few::text FROM flags")
+    seeded = sorted_rows(postgres_url, "SELECT five::text, few::text FROM flags")
     assert len(seeded) == 301
     assert all(len(r[0]) == 5 and set(r[0]) <= {"0", "1"} for r in seeded)
     assert len({r[0] for r in seeded}) == 32
 
     assert seedlib.unseed(postgres_url, label="bits").problems == []
-    assert {t: _rows(postgres_url, t) for t in before} == before
-
-
-def _rows_of(url: str, query: str) -> list[tuple[Any, ...]]:
-    engine = engine_for(url)
-    try:
-        with engine.connect() as conn:
-            return sorted(tuple(r) for r in conn.execute(text(query)))
-    finally:
-        engine.dispose()
+    assert {t: sorted_rows(postgres_url, f"SELECT * FROM {t}") for t in before} == before
 
 
 @pytest.mark.parametrize("rows", [20, 2_500])
 def test_types_sqlalchemy_does_not_know_roll_back_as_text(postgres_url: str, rows: int) -> None:
-    _execute(
+    execute(
         postgres_url,
         "CREATE EXTENSION IF NOT EXISTS ltree",
         "CREATE TABLE pages (body xml, n int)",  # xml has no equality at all
@@ -205,9 +168,9 @@ def test_types_sqlalchemy_does_not_know_roll_back_as_text(postgres_url: str, row
         "paths": "SELECT p::text FROM paths",
         "path_keys": "SELECT p::text FROM path_keys",
     }
-    before = {t: _rows_of(postgres_url, q) for t, q in query.items()}
+    before = {t: sorted_rows(postgres_url, q) for t, q in query.items()}
     result = seedlib.seed(postgres_url, rows=rows, label="unknown")
     assert {t["table"]: t["rows"] for t in result.tables} == dict.fromkeys(query, rows)
 
     assert seedlib.unseed(postgres_url, label="unknown").problems == []
-    assert {t: _rows_of(postgres_url, q) for t, q in query.items()} == before
+    assert {t: sorted_rows(postgres_url, q) for t, q in query.items()} == before

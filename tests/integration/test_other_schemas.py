@@ -8,36 +8,17 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
 
 import seedlib
-from seedlib.db import engine_for, normalise_url
-
-
-def _scalar(url: str, query: str) -> object:
-    engine = engine_for(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(query)).scalar()
-    finally:
-        engine.dispose()
-
-
-def _execute(url: str, *statements: str) -> None:
-    engine = engine_for(url)
-    try:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        engine.dispose()
+from seedlib.db import normalise_url
+from tests.conftest import execute, rows
 
 
 @pytest.mark.parametrize("on_delete", ["CASCADE", "NO ACTION", "SET NULL"])
 def test_a_reference_from_another_schema_blocks_the_rollback(
     postgres_url: str, on_delete: str
 ) -> None:
-    _execute(
+    execute(
         postgres_url,
         "CREATE TABLE org (id serial PRIMARY KEY, name text NOT NULL)",
         "CREATE SCHEMA other",
@@ -45,34 +26,34 @@ def test_a_reference_from_another_schema_blocks_the_rollback(
         f" org_id int REFERENCES public.org (id) ON DELETE {on_delete})",
     )
     seedlib.seed(postgres_url, rows=10, label="orgs")
-    first = _scalar(postgres_url, "SELECT min(id) FROM org")
-    _execute(postgres_url, f"INSERT INTO other.member (org_id) VALUES ({first})")
+    first = scalar(postgres_url, "SELECT min(id) FROM org")
+    execute(postgres_url, f"INSERT INTO other.member (org_id) VALUES ({first})")
 
     with pytest.raises(seedlib.RollbackBlocked, match=r"other\.member"):
         seedlib.unseed(postgres_url, label="orgs")
 
-    assert _scalar(postgres_url, "SELECT count(*) FROM org") == 10
-    assert _scalar(postgres_url, "SELECT org_id FROM other.member") == first
+    assert scalar(postgres_url, "SELECT count(*) FROM org") == 10
+    assert scalar(postgres_url, "SELECT org_id FROM other.member") == first
 
 
 @pytest.fixture
 def second_mysql_database(mysql_url: str) -> Iterator[str]:
     name = f"seedlib_test_{uuid.uuid4().hex[:12]}"
-    _execute(mysql_url, f"CREATE DATABASE {name}")
+    execute(mysql_url, f"CREATE DATABASE {name}")
     try:
         yield name
     finally:
-        _execute(mysql_url, f"DROP DATABASE {name}")
+        execute(mysql_url, f"DROP DATABASE {name}")
 
 
 def test_a_reference_from_another_mysql_database_blocks_the_rollback(
     mysql_url: str, second_mysql_database: str
 ) -> None:
     here = normalise_url(mysql_url).database
-    _execute(mysql_url, "CREATE TABLE org (id INT AUTO_INCREMENT PRIMARY KEY, name TEXT)")
+    execute(mysql_url, "CREATE TABLE org (id INT AUTO_INCREMENT PRIMARY KEY, name TEXT)")
     seedlib.seed(mysql_url, rows=10, label="orgs")
-    first = _scalar(mysql_url, "SELECT min(id) FROM org")
-    _execute(
+    first = scalar(mysql_url, "SELECT min(id) FROM org")
+    execute(
         mysql_url,
         f"CREATE TABLE {second_mysql_database}.member (id INT PRIMARY KEY, org_id INT,"
         f" FOREIGN KEY (org_id) REFERENCES {here}.org (id) ON DELETE CASCADE)",
@@ -82,5 +63,9 @@ def test_a_reference_from_another_mysql_database_blocks_the_rollback(
     with pytest.raises(seedlib.RollbackBlocked, match="member"):
         seedlib.unseed(mysql_url, label="orgs")
 
-    assert _scalar(mysql_url, "SELECT count(*) FROM org") == 10
-    assert _scalar(mysql_url, f"SELECT org_id FROM {second_mysql_database}.member") == first
+    assert scalar(mysql_url, "SELECT count(*) FROM org") == 10
+    assert scalar(mysql_url, f"SELECT org_id FROM {second_mysql_database}.member") == first
+
+
+def scalar(url: str, query: str) -> object:
+    return rows(url, query)[0][0]

@@ -19,21 +19,11 @@ from tests.conftest import (
     APP_INI,
     TERP_TABLES,
     Seedctl,
+    execute,
     migrate_app,
     rows,
     table_counts,
 )
-
-
-def execute(url: str, *statements: str) -> None:
-    engine = engine_for(url)
-    try:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
 
 APP_CLIENT = (
     "INSERT INTO clients (client_code, business_name, email, phone, address_line1, city, state,"

@@ -4,26 +4,13 @@ more keys than the sequence or the column can hold."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
 import seedlib
-from seedlib.db import engine_for
-
-
-def _execute(url: str, *statements: str) -> list[tuple[object, ...]]:
-    engine = engine_for(url)
-    try:
-        with engine.begin() as conn:
-            result = None
-            for statement in statements:
-                result = conn.execute(text(statement))
-            return [tuple(r) for r in result] if result is not None and result.returns_rows else []
-    finally:
-        engine.dispose()
+from tests.conftest import execute, rows
 
 
 def test_a_shared_sequence_moves_past_the_seeded_keys(postgres_url: str) -> None:
-    _execute(
+    execute(
         postgres_url,
         "CREATE SEQUENCE global_ids",
         "CREATE TABLE a (id int PRIMARY KEY DEFAULT nextval('global_ids'), n text)",
@@ -32,15 +19,15 @@ def test_a_shared_sequence_moves_past_the_seeded_keys(postgres_url: str) -> None
     )
     seedlib.seed(postgres_url, rows=5, label="shared")
     # The application's next rows get fresh keys in both tables (a duplicate key before).
-    after = _execute(
+    execute(
         postgres_url,
         "INSERT INTO a (n) VALUES ('app 2')",
         "INSERT INTO b (n) VALUES ('app 2')",
-        "SELECT id FROM a UNION ALL SELECT id FROM b ORDER BY 1",
     )
+    after = rows(postgres_url, "SELECT id FROM a UNION ALL SELECT id FROM b ORDER BY 1")
     assert [r[0] for r in after] == list(range(1, 14))
     assert seedlib.unseed(postgres_url, label="shared").problems == []
-    assert _execute(postgres_url, "SELECT n FROM a UNION ALL SELECT n FROM b ORDER BY 1") == [
+    assert rows(postgres_url, "SELECT n FROM a UNION ALL SELECT n FROM b ORDER BY 1") == [
         ("app",),
         ("app 2",),
         ("app 2",),
@@ -48,7 +35,7 @@ def test_a_shared_sequence_moves_past_the_seeded_keys(postgres_url: str) -> None
 
 
 def test_more_keys_than_the_sequence_or_column_holds_are_refused(postgres_url: str) -> None:
-    _execute(
+    execute(
         postgres_url,
         "CREATE TABLE small (id smallserial PRIMARY KEY)",
         "CREATE TABLE plain (id int PRIMARY KEY)",
@@ -59,10 +46,10 @@ def test_more_keys_than_the_sequence_or_column_holds_are_refused(postgres_url: s
         seedlib.seed(postgres_url, rows=3 * 10**9, tables={"small": 0}, label="big")
     with pytest.raises(seedlib.ConfigurationError, match=r"--rows .* is too large"):
         seedlib.seed(postgres_url, rows=10**20, label="big")
-    assert _execute(
+    assert rows(
         postgres_url, "SELECT count(*) FROM small UNION ALL SELECT count(*) FROM plain"
     ) == [
         (0,),
         (0,),
     ]
-    assert _execute(postgres_url, "SELECT last_value, is_called FROM small_id_seq") == [(1, False)]
+    assert rows(postgres_url, "SELECT last_value, is_called FROM small_id_seq") == [(1, False)]

@@ -5,10 +5,9 @@ rows no rollback could find, so the run is refused and nothing stays."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
 import seedlib
-from seedlib.db import engine_for
+from tests.conftest import execute, rows
 
 #: Per database: a table, and a trigger that rewrites the keys of the rows inserted into it.
 REWRITING = {
@@ -32,36 +31,17 @@ REWRITING = {
 }
 
 
-def _execute(url: str, *statements: str) -> None:
-    engine = engine_for(url)
-    try:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
-def _count(url: str, table: str) -> int:
-    engine = engine_for(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
-    finally:
-        engine.dispose()
-
-
 def test_a_trigger_rewriting_keys_refuses_the_run_and_nothing_stays(db_url: str) -> None:
-    _execute(db_url, *REWRITING[db_url.split(":")[0].split("+")[0]])
+    execute(db_url, *REWRITING[db_url.split(":")[0].split("+")[0]])
     with pytest.raises(seedlib.DataError, match="a trigger on items changed the key") as refused:
         seedlib.seed(db_url, rows=20, label="items")
     assert refused.value.exit_code == 7
-    assert _count(db_url, "items") == 0
+    assert count(db_url, "items") == 0
     assert seedlib.labels(db_url) == {}
 
 
 def test_an_audit_trigger_is_left_to_do_its_work(postgres_url: str) -> None:
-    _execute(
+    execute(
         postgres_url,
         "CREATE TABLE items (id int PRIMARY KEY, name text)",
         "CREATE TABLE audit (item_id int, at timestamptz DEFAULT now())",
@@ -70,13 +50,13 @@ def test_an_audit_trigger_is_left_to_do_its_work(postgres_url: str) -> None:
         "CREATE TRIGGER audited AFTER INSERT ON items FOR EACH ROW EXECUTE FUNCTION audited()",
     )
     seedlib.seed(postgres_url, rows=20, tables={"audit": 0}, label="items")
-    assert (_count(postgres_url, "items"), _count(postgres_url, "audit")) == (20, 20)
+    assert (count(postgres_url, "items"), count(postgres_url, "audit")) == (20, 20)
     assert seedlib.unseed(postgres_url, label="items").problems == []
-    assert (_count(postgres_url, "items"), _count(postgres_url, "audit")) == (0, 20)
+    assert (count(postgres_url, "items"), count(postgres_url, "audit")) == (0, 20)
 
 
 def test_a_failure_after_committed_chunks_says_what_stays(sqlite_url: str) -> None:
-    _execute(
+    execute(
         sqlite_url,
         "CREATE TABLE first (id INTEGER PRIMARY KEY, name TEXT)",
         "CREATE TABLE second (id INTEGER PRIMARY KEY, name TEXT)",
@@ -85,9 +65,13 @@ def test_a_failure_after_committed_chunks_says_what_stays(sqlite_url: str) -> No
     )
     with pytest.raises(seedlib.DataError) as failed:
         seedlib.seed(sqlite_url, rows=100, chunk_rows=50, label="chunks")
-    kept = _count(sqlite_url, "first")
+    kept = count(sqlite_url, "first")
     assert kept > 0
     assert f"{kept:,} rows of chunks committed before it stay" in str(failed.value)
     assert "seedctl unseed --label chunks" in str(failed.value)
     assert seedlib.unseed(sqlite_url, label="chunks").problems == []
-    assert (_count(sqlite_url, "first"), _count(sqlite_url, "second")) == (0, 0)
+    assert (count(sqlite_url, "first"), count(sqlite_url, "second")) == (0, 0)
+
+
+def count(url: str, table: str) -> int:
+    return int(rows(url, f"SELECT count(*) FROM {table}")[0][0])

@@ -4,33 +4,13 @@ before writing anything."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import text
 
 import seedlib
 from seedlib.db import engine_for
 from seedlib.exceptions import ConfigurationError
-
-
-def _execute(url: str, *statements: str) -> None:
-    engine = engine_for(url)
-    try:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
-def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
-    engine = engine_for(url)
-    try:
-        with engine.connect() as conn:
-            return sorted((tuple(r) for r in conn.execute(text(query))), key=repr)
-    finally:
-        engine.dispose()
+from tests.conftest import execute, sorted_rows
 
 
 def test_mariadb_addresses_and_nullable_spatial_columns(mysql_url: str) -> None:
@@ -41,43 +21,43 @@ def test_mariadb_addresses_and_nullable_spatial_columns(mysql_url: str) -> None:
                 pytest.skip("INET4 and INET6 are MariaDB's")
     finally:
         engine.dispose()
-    _execute(
+    execute(
         mysql_url,
         "CREATE TABLE hosts (v4 INET4, v6 INET6 NOT NULL, only_v4 INET4 UNIQUE)",
         "CREATE TABLE places (id INT PRIMARY KEY, area GEOMETRY, spot POINT)",
         "INSERT INTO hosts VALUES ('192.0.2.1', '2001:db8::1', NULL)",
     )
     query = "SELECT CAST(v4 AS CHAR), CAST(v6 AS CHAR), CAST(only_v4 AS CHAR) FROM hosts"
-    before = _rows(mysql_url, query)
+    before = sorted_rows(mysql_url, query)
     result = seedlib.seed(mysql_url, rows=50, label="types")
     assert {t["table"]: t["rows"] for t in result.tables} == {"hosts": 50, "places": 50}
-    seeded = [r for r in _rows(mysql_url, query) if r not in before]
+    seeded = [r for r in sorted_rows(mysql_url, query) if r not in before]
     assert len({r[2] for r in seeded}) == 50
     assert all(r[1].startswith("2001:db8::") for r in seeded)
-    assert _rows(mysql_url, "SELECT count(*) FROM places WHERE area IS NULL AND spot IS NULL") == [
-        (50,)
-    ]
+    assert sorted_rows(
+        mysql_url, "SELECT count(*) FROM places WHERE area IS NULL AND spot IS NULL"
+    ) == [(50,)]
 
     assert seedlib.unseed(mysql_url, label="types").problems == []
-    assert _rows(mysql_url, query) == before
-    assert _rows(mysql_url, "SELECT count(*) FROM places") == [(0,)]
+    assert sorted_rows(mysql_url, query) == before
+    assert sorted_rows(mysql_url, "SELECT count(*) FROM places") == [(0,)]
 
 
 def test_a_not_null_spatial_column_is_refused_before_anything_is_written(mysql_url: str) -> None:
-    _execute(
+    execute(
         mysql_url,
         "CREATE TABLE plain (id INT PRIMARY KEY)",
         "CREATE TABLE shapes (id INT PRIMARY KEY, area GEOMETRY NOT NULL)",
     )
     with pytest.raises(ConfigurationError, match=r"shapes\.area .*--table shapes=0"):
         seedlib.seed(mysql_url, rows=5, label="shapes")
-    assert _rows(mysql_url, "SELECT count(*) FROM plain") == [(0,)]
+    assert sorted_rows(mysql_url, "SELECT count(*) FROM plain") == [(0,)]
     done = seedlib.seed(mysql_url, rows=5, tables={"shapes": 0}, label="shapes")
     assert {t["table"]: t["rows"] for t in done.tables} == {"plain": 5, "shapes": 0}
 
 
 def test_postgresql_geometric_hstore_and_oid_columns(postgres_url: str) -> None:
-    _execute(
+    execute(
         postgres_url,
         "CREATE EXTENSION IF NOT EXISTS hstore",
         "CREATE TABLE things (o oid, p point, b box, h hstore)",
@@ -85,18 +65,18 @@ def test_postgresql_geometric_hstore_and_oid_columns(postgres_url: str) -> None:
         "INSERT INTO things VALUES (7, '(1,2)', '(1,1),(0,0)', 'a=>b')",
     )
     query = "SELECT o, p::text, b::text, h::text FROM things"
-    before = _rows(postgres_url, query)
+    before = sorted_rows(postgres_url, query)
     result = seedlib.seed(postgres_url, rows=40, label="types")
     assert {t["table"]: t["rows"] for t in result.tables} == {"things": 40, "oid_keys": 40}
-    assert len(_rows(postgres_url, "SELECT DISTINCT h -> 'n' FROM things")) == 41
+    assert len(sorted_rows(postgres_url, "SELECT DISTINCT h -> 'n' FROM things")) == 41
 
     assert seedlib.unseed(postgres_url, label="types").problems == []
-    assert _rows(postgres_url, query) == before
-    assert _rows(postgres_url, "SELECT count(*) FROM oid_keys") == [(0,)]
+    assert sorted_rows(postgres_url, query) == before
+    assert sorted_rows(postgres_url, "SELECT count(*) FROM oid_keys") == [(0,)]
 
 
 def test_postgresql_domains_take_their_base_type_and_checks(postgres_url: str) -> None:
-    _execute(
+    execute(
         postgres_url,
         "CREATE DOMAIN positive AS integer CHECK (VALUE > 0)",
         "CREATE DOMAIN price AS numeric(10,2) NOT NULL CHECK (VALUE >= 0 AND VALUE < 1000)",
@@ -106,19 +86,19 @@ def test_postgresql_domains_take_their_base_type_and_checks(postgres_url: str) -
     )
     result = seedlib.seed(postgres_url, rows=40, label="domains")
     assert [(t["rows"], t["skipped"]) for t in result.tables] == [(40, 0)]
-    assert _rows(postgres_url, "SELECT DISTINCT g FROM stock ORDER BY g") == [
+    assert sorted_rows(postgres_url, "SELECT DISTINCT g FROM stock ORDER BY g") == [
         ("a",),
         ("bb",),
         ("ccc",),
     ]
     assert seedlib.unseed(postgres_url, label="domains").problems == []
-    assert _rows(postgres_url, "SELECT count(*) FROM stock") == [(0,)]
+    assert sorted_rows(postgres_url, "SELECT count(*) FROM stock") == [(0,)]
 
 
 def test_short_unique_text_keys_get_compact_codes(db_url: str) -> None:
     """A char(2) key got one value ("C-": a prefix and a number cut short) and a varchar(3)
     UNIQUE nine: country and currency code tables seeded a row or a handful."""
-    _execute(
+    execute(
         db_url,
         "CREATE TABLE countries (code CHAR(2) PRIMARY KEY, name VARCHAR(60))",
         "CREATE TABLE currencies (id INTEGER PRIMARY KEY, code VARCHAR(3) NOT NULL UNIQUE,"
@@ -129,7 +109,7 @@ def test_short_unique_text_keys_get_compact_codes(db_url: str) -> None:
         "countries": (600, 0),
         "currencies": (600, 0),
     }
-    codes = [r[0] for r in _rows(db_url, "SELECT code FROM countries")]
+    codes = [r[0] for r in sorted_rows(db_url, "SELECT code FROM countries")]
     assert len(set(codes)) == 600
     assert all(len(c) == 2 and c.isalpha() and c.isupper() for c in codes)
     assert seedlib.unseed(db_url, label="codes").problems == []
@@ -138,7 +118,7 @@ def test_short_unique_text_keys_get_compact_codes(db_url: str) -> None:
 def test_sqlite_column_uniques_reflection_misses_are_honoured(sqlite_url: str) -> None:
     """SQLAlchemy does not see ``title VARCHAR(40) NOT NULL UNIQUE`` (only the index SQLite
     made for it): titles repeated, and the rows repeating one were refused."""
-    _execute(
+    execute(
         sqlite_url,
         "CREATE TABLE books (id INTEGER PRIMARY KEY, title VARCHAR(40) NOT NULL UNIQUE)",
     )
@@ -148,7 +128,7 @@ def test_sqlite_column_uniques_reflection_misses_are_honoured(sqlite_url: str) -
 
 def test_a_unique_enum_gets_each_member_once(postgres_url: str) -> None:
     """Members were drawn at random: 3 rows asked of a 3-member unique enum, 2 inserted."""
-    _execute(
+    execute(
         postgres_url,
         "CREATE TYPE tier AS ENUM ('gold', 'silver', 'bronze')",
         "CREATE TABLE tiers (id int PRIMARY KEY, tier tier NOT NULL UNIQUE)",
