@@ -103,8 +103,8 @@ def reflect_into(metadata: MetaData, conn: Connection, schema: str | None = None
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Did not recognize type", category=SAWarning)
         metadata.reflect(conn, schema=schema)
-    for table in metadata.tables.values():
-        if table.schema == schema and not table.info.get("db_types_read"):
+    for table in metadata.tables.values():  # (also those another schema's keys brought in)
+        if not table.info.get("db_types_read"):
             _name_unknown_types(conn, table)
             _unwrap_domains(table)
             if conn.dialect.name == "sqlite":
@@ -209,3 +209,22 @@ MYSQL_SPATIAL = frozenset(
         "geometrycollection",
     )
 )
+
+
+def cannot_connect(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached or logged into, as opposed to an
+    error it raised on a statement or at COMMIT (which come with no statement too)."""
+    from sqlalchemy import exc as sa_exc
+
+    if not isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return False
+    if exc.statement is not None:
+        return False
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None)
+    if state is not None:  # PostgreSQL: connection exception, authorization, no such database
+        return str(state)[:2] in ("08", "28") or state == "3D000"
+    code = orig.args[0] if orig is not None and orig.args else None
+    if isinstance(code, int):  # MySQL: the client's own errors, access, no such database
+        return 2000 <= code < 3000 or code in (1044, 1045, 1049) or code == 0
+    return True  # no code at all: the driver failed before the server answered

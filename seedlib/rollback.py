@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    BINARY,
     JSON,
+    VARBINARY,
     Column,
     Enum,
     LargeBinary,
@@ -382,18 +384,21 @@ def _delete_by_value(conn: Connection, table: Table, entry: ledger.Entry) -> int
     took 15–27 s); else a distinct row at a time.
     """
     columns = [table.c[name] for name in entry.columns]
+    joined = False
     if conn.dialect.name in ("mysql", "mariadb"):
         with _ledgered_rows(conn, table, columns, entry) as given:
-            seeded = and_(*(c.is_not_distinct_from(given.c[c.name]) for c in columns))
-            repeated = (
-                select(*columns)
-                .select_from(table.join(given, seeded))
-                .group_by(*columns)
-                .having(func.count() > 1)
-            )
-            if conn.execute(repeated.limit(1)).first() is None:
-                return int(conn.execute(delete(table).where(seeded)).rowcount)
-    else:
+            if given is not None:
+                joined = True
+                seeded = and_(*(c.is_not_distinct_from(given.c[c.name]) for c in columns))
+                repeated = (
+                    select(*columns)
+                    .select_from(table.join(given, seeded))
+                    .group_by(*columns)
+                    .having(func.count() > 1)
+                )
+                if conn.execute(repeated.limit(1)).first() is None:
+                    return int(conn.execute(delete(table).where(seeded)).rowcount)
+    if not joined:
         seeded = ledger.match(table, entry)
         grouped = [ledger.Comparable(c) for c in columns]
         repeated = select(*grouped).where(seeded).group_by(*grouped).having(func.count() > 1)
@@ -415,19 +420,28 @@ _INDEX_PREFIX = 64
 @contextmanager
 def _ledgered_rows(
     conn: Connection, table: Table, columns: list[Column[Any]], entry: ledger.Entry
-) -> Iterator[Table]:
+) -> Iterator[Table | None]:
     """MySQL: the distinct ledgered rows of a table without a primary key, in a temporary
     table whose columns have the table's own types (``CREATE … AS SELECT``: collations,
     ``FLOAT`` precision and unknown types compare as in the table), indexed on its first
     columns. Matched by a join, 20,000 rows take well under a second, where a row-value
-    ``IN`` list compares every row with every key (20,000 rows: 21 s)."""
+    ``IN`` list compares every row with every key (20,000 rows: 21 s). None where the role
+    may not create temporary tables (the caller then matches row values as elsewhere)."""
+    from sqlalchemy.exc import DBAPIError
+
     preparer = conn.dialect.identifier_preparer
     name = "seedlib_ledgered_rows"
     names = ", ".join(preparer.quote(c.name) for c in columns)
-    conn.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE {name} AS SELECT {names} "
-        f"FROM {preparer.format_table(table)} LIMIT 0"
-    )
+    try:
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {name} AS SELECT {names} "
+            f"FROM {preparer.format_table(table)} LIMIT 0"
+        )
+    except DBAPIError as exc:
+        if not exc.orig or not exc.orig.args or exc.orig.args[0] not in (1044, 1142, 1227):
+            raise
+        yield None  # no CREATE TEMPORARY TABLES privilege
+        return
     try:
         given = Table(name, MetaData(), *(Column(c.name, c.type) for c in columns))
         rows = ledger.distinct_rows(entry.keys)
@@ -448,14 +462,16 @@ def _ledgered_rows(
 
 
 def _index_parts(conn: Connection, columns: list[Column[Any]]) -> list[str]:
-    """The first few columns a MySQL index takes, long texts by a prefix."""
+    """The first few columns a MySQL index takes, long texts and byte strings by a prefix
+    (ENUM and SET take none, and need none)."""
     parts: list[str] = []
     for column in columns:
         kind = column.type
         if isinstance(kind, JSON | NullType) or len(parts) == _INDEXED_COLUMNS:
             continue
         quoted = conn.dialect.identifier_preparer.quote(column.name)
-        long = isinstance(kind, String | LargeBinary) and not isinstance(kind, Enum)
+        listed = isinstance(kind, Enum) or type(kind).__name__ == "SET"
+        long = isinstance(kind, String | LargeBinary | BINARY | VARBINARY) and not listed
         if long and (getattr(kind, "length", None) or _INDEX_PREFIX + 1) > _INDEX_PREFIX:
             quoted += f"({_INDEX_PREFIX})"
         parts.append(quoted)
@@ -492,10 +508,17 @@ def _delete_some(conn: Connection, table: Table, same: ColumnElement[bool], copi
     if dialect in ("mysql", "mariadb"):
         stmt: Any = delete(table).where(same).with_dialect_options(mysql_limit=copies)
     else:
-        row_id: ColumnElement[Any] = literal_column("ctid" if dialect == "postgresql" else "rowid")
-        stmt = delete(table).where(
-            row_id.in_(
+        if dialect == "postgresql":  # a ctid is unique within one partition only
+            where: Any = tuple_(literal_column("tableoid"), literal_column("ctid")).in_(
+                select(literal_column("tableoid"), literal_column("ctid"))
+                .select_from(table)
+                .where(same)
+                .limit(copies)
+            )
+        else:
+            row_id: ColumnElement[Any] = literal_column("rowid")
+            where = row_id.in_(
                 select(row_id).select_from(table).where(same).limit(copies).scalar_subquery()
             )
-        )
+        stmt = delete(table).where(where)
     return int(conn.execute(stmt).rowcount)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from seedlib import log
 from seedlib.config import Settings, check_production, resolve_settings, same_size
-from seedlib.db import engine_for, require_existing
+from seedlib.db import cannot_connect, engine_for, require_existing
 from seedlib.drift import (
     RevisionState,
     check_models,
@@ -212,7 +212,7 @@ def run_environment(context: EnvironmentContext) -> None:
         elif isinstance(exc, SeedError):
             logger.error("run_failed", error=str(exc), error_type=type(exc).__name__)
             failure = exc
-        elif _unreachable(exc):
+        elif cannot_connect(exc):
             failure = ConfigurationError(
                 f"cannot connect to the database ({_first_line(exc)}); check the URL, that the "
                 "server is running and that the database exists"
@@ -245,15 +245,6 @@ def _state_for(context: EnvironmentContext) -> RunState:
         state = RunState(project=project, settings=settings, direction=_direction(config))
         config.attributes[STATE] = state
     return state
-
-
-def _unreachable(exc: BaseException) -> bool:
-    """The database could not be reached (no statement was running)."""
-    from sqlalchemy import exc as sa_exc
-
-    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError) and (
-        exc.statement is None
-    )
 
 
 def _first_line(exc: BaseException) -> str:

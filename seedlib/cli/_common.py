@@ -17,6 +17,7 @@ from sqlalchemy import exc as sa_exc
 
 from seedlib import log
 from seedlib.config import ENVIRONMENTS, Size
+from seedlib.db import cannot_connect
 from seedlib.exceptions import ConfigurationError, Refused, SeedError
 from seedlib.runtime import interrupt_behind
 
@@ -133,7 +134,9 @@ def _errors() -> Iterator[None]:
                 markup=False,
             )
             raise typer.Exit(4) from None
-        if isinstance(exc, sa_exc.IntegrityError):  # a constraint, also one checked at COMMIT
+        if isinstance(exc, sa_exc.IntegrityError) or (
+            exc.statement is None and not cannot_connect(exc)
+        ):  # a constraint, or a trigger, the database checked at COMMIT
             err.print(
                 f"seedctl: error: the database refused the change: {reason}; the running "
                 "transaction was rolled back (a constraint or trigger checked at commit): give "
@@ -141,9 +144,7 @@ def _errors() -> Iterator[None]:
                 markup=False,
             )
             raise typer.Exit(7) from None
-        if exc.statement is None and isinstance(
-            exc, sa_exc.OperationalError | sa_exc.InterfaceError
-        ):  # failed to connect
+        if cannot_connect(exc):
             err.print(
                 f"seedctl: error: cannot connect to the database ({reason}); check the URL, "
                 "that the server is running and that the database exists",

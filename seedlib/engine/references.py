@@ -379,7 +379,9 @@ class _References(_State):
         ):
             return None
         largest = self.conn.execute(select(func.max(column))).scalar()
-        start = math.floor(largest or 0) + 1
+        # Past the largest value already: the run's row numbers start at 0 here, not after
+        # the rows other revisions made (see ``ordinal_offset``).
+        start = math.floor(largest or 0) + 1 - self.ordinal_offset(table.fullname)
         if numeric:
             scale = Decimal(1).scaleb(-(getattr(kind, "scale", None) or 0))
             return Columnar(lambda o, _h: Decimal(start + o).quantize(scale))

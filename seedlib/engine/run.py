@@ -193,7 +193,8 @@ class _Seeding(_References, _Filters, _Own):
         if not is_int(pk):
             gen = infer(table, pk, self.pools)
             base = stable_hash(self.settings.seed, name, pk.name)
-            self.keys[name] = [gen(o, cell(base, o), {}) for o in range(count)]
+            first = 0 if name in self.sources else self.ordinal_offset(name)
+            self.keys[name] = [gen(o, cell(base, o), {}) for o in range(first, first + count)]
             distinct = len(set(self.keys[name]))
             if distinct < count:  # rows are told apart by their keys
                 raise ConfigurationError(
@@ -316,7 +317,8 @@ class _Seeding(_References, _Filters, _Own):
             self.left_out[name] = set()
             return TableReport(name, 0, time.perf_counter() - started, f"{0:032x}")
         gens = self.generators(table, deferred)
-        self.ordinal_offset(name)  # read here: forked generators cannot use the connection
+        # Read here: forked generators cannot use the connection.
+        offset = 0 if name in self.sources else self.ordinal_offset(name)
         bases = [stable_hash(self.settings.seed, name, column) for column, _ in gens]
         columns = list(shape.columns[:1] if shape.reserved else ()) + [c for c, _ in gens]
         key_at = [columns.index(c) for c in shape.columns] or list(range(len(columns)))
@@ -673,6 +675,7 @@ class _Seeding(_References, _Filters, _Own):
             skipped=not_loaded - omitted_rows[0],
             reasons=dict(reasons),
             omitted=omitted_rows[0],
+            row_numbers=(offset, offset + total),
         )
         if report.skipped:
             log.warning("rows_skipped", table=name, rows=report.skipped, reasons=dict(reasons))

@@ -50,6 +50,8 @@ class TableReport:
     reasons: dict[str, int] = field(default_factory=dict)
     #: Rows left out on purpose: a rule returned ``values.SKIP``, or their parent was left out.
     omitted: int = 0
+    #: The row numbers the run made values from, ``[first, end)`` (see ``ordinal_offset``).
+    row_numbers: tuple[int, int] | None = None
 
     @property
     def rows_per_second(self) -> float:
@@ -65,6 +67,7 @@ class TableReport:
             "seconds": round(self.seconds, 4),
             "rows_per_s": round(self.rows_per_second, 1),
             "content_hash": self.content_hash,
+            **({"row_numbers": list(self.row_numbers)} if self.row_numbers else {}),
         }
 
 

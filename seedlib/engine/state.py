@@ -21,6 +21,7 @@ from seedlib.load import deferrable_indexes, indexes_built_after
 from seedlib.plan.spec import Plan
 from seedlib.track import ledger
 from seedlib.track import progress as progress_store
+from seedlib.track.runs import row_numbers_used
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -75,19 +76,24 @@ class _State:
 
     def ordinal_offset(self, name: str) -> int:
         """The first row number of ``name`` for this run: 0 on a table no other revision or
-        label seeded, else the number of rows they ledgered for it. A second revision of the
-        same table then makes rows 16, 17, … where the first made 1 to 15: row numbers pick
-        the values (a unique name's suffix, a code), so starting again from 1 made the same
-        unique values, which the database already held, and nothing was inserted. Fixed for
-        the run (an interrupted one resumes with it): this revision's own rows do not count."""
-        if name not in self.offsets:
-            counts = ledger.counts_by_revision(self.conn)
-            self.offsets[name] = sum(
-                tables.get(name, 0)
-                for revision, tables in counts.items()
-                if revision != self.revision
-            )
-        return self.offsets[name]
+        label seeded, else past the row numbers they made values from (or, for runs recorded
+        before those were kept, the rows they ledgered). A second revision of the same table
+        then makes rows 16, 17, … where the first made 1 to 15: row numbers pick the values (a
+        unique name's suffix, a code), so starting again from 1 made the same unique values,
+        which the database already held, and nothing was inserted. This revision's own rows
+        do not count, so a resumed run starts where it first did (unless other revisions
+        were seeded in between)."""
+        if not self.offsets:  # read once, for every table
+            self.offsets[""] = 0
+            for revision, tables in ledger.counts_by_revision(self.conn).items():
+                if revision != self.revision:
+                    for table, rows in tables.items():
+                        self.offsets[table] = self.offsets.get(table, 0) + rows
+            # Past every row number another revision used, its rows still there or not (a
+            # revision removed in between, or rows it skipped, would leave them to repeat).
+            for table, end in row_numbers_used(self.conn, self.revision).items():
+                self.offsets[table] = max(self.offsets.get(table, 0), end)
+        return self.offsets.get(name, 0)
 
     @property
     def chunked(self) -> bool:

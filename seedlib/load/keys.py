@@ -37,8 +37,6 @@ def reserve_keys(
         if sequence:
             return _from_sequence(conn, table, column, sequence, count)
     start = int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one()) + 1
-    if conn.dialect.name != "sqlite":  # (where every INTEGER holds 64 bits)
-        _fits(table, column, start + count - 1)
     if conn.dialect.name in ("mysql", "mariadb"):
         # Start past the AUTO_INCREMENT counter too, so keys the server already handed out
         # (to rows since deleted or not yet committed) are never reused.
@@ -50,6 +48,8 @@ def reserve_keys(
             {"t": table.name},
         ).scalar()
         start = max(start, int(counter or 0))
+    if conn.dialect.name != "sqlite":  # (where every INTEGER holds 64 bits)
+        _fits(table, column, start + count - 1)
     return range(start, start + count)
 
 

@@ -700,8 +700,10 @@ def typed(column: ColumnElement[Any], value: Any) -> Any:
     floating point one. A single-precision column (PostgreSQL ``real``, MySQL ``FLOAT``) holds
     the value rounded to 24 bits, which no double parameter equals: 684.589 is stored as
     684.58898925…, so the ledgered value matched nothing, and a rollback called the rows gone."""
-    if value is None or not isinstance(column.type, Float):
+    if value is None:
         return value
+    if not isinstance(column.type, Float):  # bound as the column's type (JSON serialised, …)
+        return bindparam(None, value, type_=column.type)
     return TypedValue(value, column.type)
 
 

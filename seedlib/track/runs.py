@@ -91,3 +91,23 @@ def last_upgrade(conn: Connection, revision: str) -> dict[str, Any] | None:
         .first()
     )
     return None if row is None else dict(row)
+
+
+def row_numbers_used(conn: Connection, other_than: str) -> dict[str, int]:
+    """Per table, the end of the row numbers the upgrades of revisions other than
+    ``other_than`` made values from (their ``row_numbers``; runs recorded before they were
+    kept have none)."""
+    if not bookkeeping_exists(conn):
+        return {}
+    runs = bookkeeping(conn.dialect.name).runs
+    ends: dict[str, int] = {}
+    found = conn.execute(
+        select(runs.c.tables).where(runs.c.direction == "upgrade", runs.c.revision != other_than)
+    )
+    for (tables,) in found:
+        for report in json.loads(tables or "[]"):
+            numbers = report.get("row_numbers") if isinstance(report, dict) else None
+            if numbers:
+                name = str(report["table"])
+                ends[name] = max(ends.get(name, 0), int(numbers[1]))
+    return ends

@@ -28,7 +28,7 @@ from sqlalchemy import (
 
 import seedlib
 from seedlib.db import engine_for
-from tests.conftest import Seedctl
+from tests.conftest import Seedctl, rows
 
 
 def _schema() -> MetaData:
@@ -438,3 +438,30 @@ def test_a_row_referencing_two_seeded_rows_is_one_blocking_row(sqlite_url: str) 
         seedlib.unseed(sqlite_url, label="ab")
     assert str(blocked.value).startswith("1 row(s) that seeds did not insert")
     assert len(blocked.value.blockers) == 2  # both references are listed
+
+
+def test_labels_keep_making_new_values_whatever_came_between(db_url: str) -> None:
+    """Row numbers continue past every row number another label used: one unseeded in
+    between, rows another skipped, a text key, a unique integer continuing after the rows
+    already there."""
+    engine = engine_for(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE tags (code VARCHAR(20) PRIMARY KEY, n SMALLINT NOT NULL UNIQUE,"
+                " title VARCHAR(40) NOT NULL UNIQUE)"
+            )
+        )
+    engine.dispose()
+    made = {}
+    for label in ("a", "b"):
+        made[label] = seedlib.seed(db_url, rows=300, label=label).tables[0]
+    seedlib.unseed(db_url, label="a")
+    made["c"] = seedlib.seed(db_url, rows=300, label="c").tables[0]
+    assert {k: (t["rows"], t["skipped"]) for k, t in made.items()} == dict.fromkeys("abc", (300, 0))
+    numbers = sorted(r[0] for r in rows(db_url, "SELECT n FROM tags"))
+    assert len(numbers) == 600
+    assert numbers[-1] <= 900  # after the rows there, not pushed on twice (a SMALLINT)
+    assert seedlib.unseed(db_url, label="b").problems == []
+    assert seedlib.unseed(db_url, label="c").problems == []
+    assert rows(db_url, "SELECT count(*) FROM tags") == [(0,)]

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 import seedlib
+from seedlib import TableSpec
 from seedlib.db import engine_for
 from tests.conftest import execute, sorted_rows
 
@@ -174,3 +175,47 @@ def test_types_sqlalchemy_does_not_know_roll_back_as_text(postgres_url: str, row
 
     assert seedlib.unseed(postgres_url, label="unknown").problems == []
     assert {t: sorted_rows(postgres_url, q) for t, q in query.items()} == before
+
+
+def test_mysql_keyless_long_bytes_and_sets_roll_back(mysql_url: str) -> None:
+    """The temporary table of ledgered rows is indexed: a VARBINARY(3100) or a SET with a long
+    member made its index fail (errors 1071, 1089) and the rollback with it."""
+    member = "m" * 70
+    execute(
+        mysql_url,
+        f"CREATE TABLE blobs (b VARBINARY(3100), c VARBINARY(1100), s SET('{member}', 'x'))",
+        "INSERT INTO blobs VALUES (X'00', X'01', 'x')",
+    )
+    before = sorted_rows(mysql_url, "SELECT * FROM blobs")
+    seedlib.seed(mysql_url, rows=30, label="blobs")
+    assert seedlib.unseed(mysql_url, label="blobs").problems == []
+    assert sorted_rows(mysql_url, "SELECT * FROM blobs") == before
+
+
+def test_sqlite_keyless_floats_bytes_and_json_roll_back(sqlite_url: str) -> None:
+    """700 rows take the path of many values; bytes among them sent JSON unserialised."""
+    execute(sqlite_url, "CREATE TABLE mixed (f FLOAT, b BLOB, doc JSON)")
+    seedlib.seed(sqlite_url, rows=700, label="mixed")
+    assert seedlib.unseed(sqlite_url, label="mixed").problems == []
+    assert sorted_rows(sqlite_url, "SELECT count(*) FROM mixed") == [(0,)]
+
+
+def test_postgresql_keyless_partitions_lose_only_seeded_rows(postgres_url: str) -> None:
+    """Rows repeat, so they are deleted a copy at a time by row address, and a ctid repeats
+    in every partition: an application row in another partition went too."""
+    execute(
+        postgres_url,
+        "CREATE TABLE events (kind text NOT NULL, n int) PARTITION BY LIST (kind)",
+        "CREATE TABLE events_a PARTITION OF events FOR VALUES IN ('a')",
+        "CREATE TABLE events_b PARTITION OF events FOR VALUES IN ('b')",
+        "INSERT INTO events VALUES ('a', -1), ('b', -2), ('b', -3), ('b', -4)",
+    )
+    before = sorted_rows(postgres_url, "SELECT * FROM events")
+    seedlib.seed(
+        postgres_url,
+        rows=40,
+        tables={"events": TableSpec(40, columns={"n": 1, "kind": "a"})},  # 40 copies of a row
+        label="events",
+    )
+    assert seedlib.unseed(postgres_url, label="events").problems == []
+    assert sorted_rows(postgres_url, "SELECT * FROM events") == before

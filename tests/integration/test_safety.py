@@ -224,14 +224,15 @@ def test_a_missing_sqlite_file_is_refused_and_not_created(tmp_path: Any) -> None
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_constraint_failing_at_commit_is_one_line_exit_7(postgres_url: str) -> None:
-    """Was reported as 'cannot connect to the database' (exit 2): the error came at COMMIT,
-    where SQLAlchemy names no statement."""
+@pytest.mark.parametrize("code", ["check_violation", "raise_exception", "lock_not_available"])
+def test_a_constraint_failing_at_commit_is_one_line_exit_7(postgres_url: str, code: str) -> None:
+    """Was reported as 'cannot connect to the database' (exit 2), or as unexpected (exit 1):
+    the error came at COMMIT, where SQLAlchemy names no statement."""
     execute(
         postgres_url,
         "CREATE TABLE gauges (id int PRIMARY KEY, level int)",
         "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN RAISE EXCEPTION 'level too high' USING ERRCODE = 'check_violation'; END $$",
+        f"$$ BEGIN RAISE EXCEPTION 'level too high' USING ERRCODE = '{code}'; END $$",
         "CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON gauges DEFERRABLE INITIALLY DEFERRED"
         " FOR EACH ROW EXECUTE FUNCTION refuse()",
     )

@@ -53,3 +53,14 @@ def test_more_keys_than_the_sequence_or_column_holds_are_refused(postgres_url: s
         (0,),
     ]
     assert rows(postgres_url, "SELECT last_value, is_called FROM small_id_seq") == [(1, False)]
+
+
+def test_mysql_keys_past_the_auto_increment_counter_are_checked_too(mysql_url: str) -> None:
+    """A TINYINT key whose counter is at 120: 20 rows do not fit (8 went in, 12 were skipped)."""
+    execute(
+        mysql_url,
+        "CREATE TABLE tiny (id TINYINT PRIMARY KEY AUTO_INCREMENT, n INT) AUTO_INCREMENT=120",
+    )
+    with pytest.raises(seedlib.ConfigurationError, match=r"tiny\.id cannot take keys up to 139"):
+        seedlib.seed(mysql_url, rows=20, label="tiny")
+    assert rows(mysql_url, "SELECT count(*) FROM tiny") == [(0,)]

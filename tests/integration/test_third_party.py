@@ -332,6 +332,31 @@ def test_the_default_schema_and_another_are_each_seeded_once(postgres_url: str) 
         engine.dispose()
 
 
+def test_tables_another_schema_brings_in_are_read_alike(postgres_url: str) -> None:
+    """``--schema billing`` alone: the default schema's table its key refers to kept its DOMAIN
+    type (every row refused) and was read without the care the seeded schemas get."""
+    engine = engine_for(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE DOMAIN positive AS integer CHECK (VALUE > 0)"))
+            conn.execute(text("CREATE TABLE customer (id int PRIMARY KEY, score positive)"))
+            conn.execute(text("CREATE SCHEMA billing"))
+            conn.execute(
+                text(
+                    "CREATE TABLE billing.invoice (id int PRIMARY KEY, customer_id int NOT NULL"
+                    " REFERENCES public.customer (id))"
+                )
+            )
+        result = seedlib.seed(postgres_url, rows=20, schemas=["billing"], label="bill")
+        assert {t["table"]: (t["rows"], t["skipped"]) for t in result.tables} == {
+            "customer": (20, 0),
+            "billing.invoice": (20, 0),
+        }
+        assert seedlib.unseed(postgres_url, label="bill").problems == []
+    finally:
+        engine.dispose()
+
+
 def test_labels_are_independent(schema: str, db_url: str) -> None:
     """Two labels seeded one after the other: unseeding one leaves the other's rows alone."""
     prepare(schema, db_url)
