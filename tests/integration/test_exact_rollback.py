@@ -6,6 +6,7 @@ spelled another way) in a table without a primary key."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -13,7 +14,7 @@ from sqlalchemy import text
 import seedlib
 from seedlib import TableSpec
 from seedlib.db import engine_for
-from tests.conftest import execute, sorted_rows
+from tests.conftest import _postgres_database, execute, sorted_rows
 
 
 @pytest.mark.parametrize("rows", [40, 2_500])  # a list of values, and one server-side value
@@ -57,14 +58,20 @@ LOOSE = {
 }
 
 
-def test_equal_application_rows_outlive_the_seeded_ones(db_url: str) -> None:
+def _seeded_on_a_twin(twin: str, statements: list[str], query: str, rows: int) -> list[Any]:
+    """What the seeds make for ``rows`` rows of a fresh table: seeded on another database of
+    the same schema (on the same one, a later seeding makes new values)."""
+    execute(twin, *statements)
+    seedlib.seed(twin, rows=rows, label="probe")
+    return [row[0] for row in sorted_rows(twin, query)]
+
+
+def test_equal_application_rows_outlive_the_seeded_ones(db_url: str, other_db_url: str) -> None:
     column, spellings = LOOSE[_kind(db_url)]
     setup = ["CREATE EXTENSION IF NOT EXISTS citext"] if _kind(db_url) == "postgresql" else []
-    execute(db_url, *setup, f"CREATE TABLE words ({column})")
-    seedlib.seed(db_url, rows=20, label="probe")
-    seeded = [row[0] for row in sorted_rows(db_url, "SELECT * FROM words")]
-    seedlib.unseed(db_url, label="probe")
-    assert sorted_rows(db_url, "SELECT * FROM words") == []
+    schema = [*setup, f"CREATE TABLE words ({column})"]
+    seeded = _seeded_on_a_twin(other_db_url, schema, "SELECT * FROM words", 20)
+    execute(db_url, *schema)
     # The application holds, before the seeds run, another spelling of each seeded value.
     app = [(spell(v),) for v in seeded for spell in spellings]
     engine = engine_for(db_url)
@@ -85,11 +92,13 @@ def test_equal_application_rows_outlive_the_seeded_ones(db_url: str) -> None:
     assert sorted_rows(db_url, "SELECT * FROM words") == before
 
 
-def test_json_spelled_otherwise_outlives_the_seeded_document(postgres_url: str) -> None:
-    execute(postgres_url, "CREATE TABLE docs (body json)")
-    seedlib.seed(postgres_url, rows=10, label="probe")
-    seeded = [row[0] for row in sorted_rows(postgres_url, "SELECT body::text FROM docs")]
-    seedlib.unseed(postgres_url, label="probe")
+def test_json_spelled_otherwise_outlives_the_seeded_document(
+    postgres_url: str, postgres_server: str
+) -> None:
+    schema = ["CREATE TABLE docs (body json)"]
+    with _postgres_database(postgres_server) as twin:
+        seeded = _seeded_on_a_twin(twin, schema, "SELECT body::text FROM docs", 10)
+    execute(postgres_url, *schema)
     compact = [json.dumps(json.loads(s), separators=(",", ":")) for s in seeded]
     assert all(c != s for c, s in zip(compact, seeded, strict=True))
     engine = engine_for(postgres_url)
@@ -103,6 +112,10 @@ def test_json_spelled_otherwise_outlives_the_seeded_document(postgres_url: str) 
     before = sorted_rows(postgres_url, "SELECT body::text FROM docs")
 
     seedlib.seed(postgres_url, rows=10, label="docs")
+    assert len(sorted_rows(postgres_url, "SELECT body::text FROM docs")) == 20
+    documents = [row[0] for row in sorted_rows(postgres_url, "SELECT body::jsonb FROM docs")]
+    # Each document twice: the application's spelling and the seeds'.
+    assert sorted(documents, key=repr) == sorted(2 * [json.loads(d) for d in seeded], key=repr)
     assert seedlib.unseed(postgres_url, label="docs").problems == []
 
     assert sorted_rows(postgres_url, "SELECT body::text FROM docs") == before
