@@ -34,7 +34,7 @@ from seedlib.db import engine_for, normalise_url
 from seedlib.engine import seed_tables
 from seedlib.load.sqlite import CACHE_KIB as SQLITE_CACHE_KIB
 from seedlib.rollback import unseed_revision
-from seedlib.track.ledger import ensure_bookkeeping
+from seedlib.track.ledger import bookkeeping, ensure_bookkeeping
 from seedlib.track.runs import library_versions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,6 +113,11 @@ def fresh_table(url: str) -> tuple[Any, Table]:
         metadata.drop_all(conn)
         metadata.create_all(conn)
         ensure_bookkeeping(conn)
+        # The table is new: so is its bookkeeping (earlier runs' ledger entries would move the
+        # row numbers on, and every run would seed other rows).
+        books = bookkeeping(conn.dialect.name)
+        for kept in (books.ledger, books.runs, books.progress):
+            conn.execute(kept.delete())
     if engine.dialect.name == "postgresql":
         # Every timed load starts with the earlier loads' pages on disk, so a checkpoint
         # triggered by the last run's WAL is not paid by the next one (ran 150-270k rows/s).

@@ -76,23 +76,34 @@ class _State:
 
     def ordinal_offset(self, name: str) -> int:
         """The first row number of ``name`` for this run: 0 on a table no other revision or
-        label seeded, else past the row numbers they made values from (or, for runs recorded
-        before those were kept, the rows they ledgered). A second revision of the same table
-        then makes rows 16, 17, … where the first made 1 to 15: row numbers pick the values (a
-        unique name's suffix, a code), so starting again from 1 made the same unique values,
-        which the database already held, and nothing was inserted. This revision's own rows
-        do not count, so a resumed run starts where it first did (unless other revisions
-        were seeded in between)."""
+        label has rows in, else past the row numbers they made values from (or, for runs
+        recorded before those were kept, the rows they ledgered). A second revision of the
+        same table then makes rows 16, 17, … where the first made 1 to 15: row numbers pick
+        the values (a unique name's suffix, a code), so starting again from 1 made the same
+        unique values, which the database already held, and nothing was inserted. This
+        revision's own rows do not count, so a resumed run starts where it first did (unless
+        other revisions were seeded or removed in between)."""
         if not self.offsets:  # read once, for every table
             self.offsets[""] = 0
-            for revision, tables in ledger.counts_by_revision(self.conn).items():
-                if revision != self.revision:
-                    for table, rows in tables.items():
-                        self.offsets[table] = self.offsets.get(table, 0) + rows
-            # Past every row number another revision used, its rows still there or not (a
-            # revision removed in between, or rows it skipped, would leave them to repeat).
-            for table, end in row_numbers_used(self.conn, self.revision).items():
-                self.offsets[table] = max(self.offsets.get(table, 0), end)
+            # The revisions whose rows are in the database now, save this one: a revision
+            # removed since leaves its row numbers free again (a downgrade to base and an
+            # upgrade make the same rows as the first time).
+            live = {
+                revision: tables
+                for revision, tables in ledger.counts_by_revision(self.conn).items()
+                if revision != self.revision
+            }
+            ends = row_numbers_used(self.conn, live)
+            unrecorded: dict[str, int] = {}
+            for revision, tables in live.items():
+                for table, rows in tables.items():
+                    end = ends.get(revision, {}).get(table)
+                    if end is None:  # recorded before row numbers were kept: its row count
+                        unrecorded[table] = unrecorded.get(table, 0) + rows
+                    else:
+                        self.offsets[table] = max(self.offsets.get(table, 0), end)
+            for table, rows in unrecorded.items():
+                self.offsets[table] = max(self.offsets.get(table, 0), rows)
         return self.offsets.get(name, 0)
 
     @property

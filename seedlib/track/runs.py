@@ -6,7 +6,7 @@ import datetime as dt
 import getpass
 import json
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import cache
 from importlib import metadata as importlib_metadata
 from typing import TYPE_CHECKING, Any
@@ -93,21 +93,23 @@ def last_upgrade(conn: Connection, revision: str) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
-def row_numbers_used(conn: Connection, other_than: str) -> dict[str, int]:
-    """Per table, the end of the row numbers the upgrades of revisions other than
-    ``other_than`` made values from (their ``row_numbers``; runs recorded before they were
-    kept have none)."""
-    if not bookkeeping_exists(conn):
+def row_numbers_used(conn: Connection, revisions: Collection[str]) -> dict[str, dict[str, int]]:
+    """Per revision of ``revisions``, the end of the row numbers its last upgrade made each
+    table's values from (``row_numbers`` in its record; runs recorded before they were kept
+    have none)."""
+    if not bookkeeping_exists(conn) or not revisions:
         return {}
     runs = bookkeeping(conn.dialect.name).runs
-    ends: dict[str, int] = {}
+    ends: dict[str, dict[str, int]] = {}
     found = conn.execute(
-        select(runs.c.tables).where(runs.c.direction == "upgrade", runs.c.revision != other_than)
+        select(runs.c.revision, runs.c.tables)
+        .where(runs.c.direction == "upgrade", runs.c.revision.in_(sorted(revisions)))
+        .order_by(runs.c.id)
     )
-    for (tables,) in found:
+    for revision, tables in found:  # the last upgrade of each revision wins
+        ends[revision] = {}
         for report in json.loads(tables or "[]"):
             numbers = report.get("row_numbers") if isinstance(report, dict) else None
             if numbers:
-                name = str(report["table"])
-                ends[name] = max(ends.get(name, 0), int(numbers[1]))
+                ends[revision][str(report["table"])] = int(numbers[1])
     return ends
