@@ -110,66 +110,56 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except SeedError as exc:
-        err.print(f"seedctl: error: {exc}", markup=False)
-        raise typer.Exit(exc.exit_code) from None
+        _fail(str(exc), exc.exit_code)
     except typer.Exit:
         raise
     except KeyboardInterrupt:
         _interrupted()
     except MemoryError:
-        err.print(
-            "seedctl: error: not enough memory to plan or make that many rows; ask for a "
-            "smaller --size",
-            markup=False,
-        )
-        raise typer.Exit(7) from None
+        _fail("not enough memory to plan or make that many rows; ask for a smaller --size", 7)
     except sa_exc.DBAPIError as exc:
         if interrupt_behind(exc) is not None:  # the connection broke under the signal
             _interrupted()
         reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else repr(exc)
         if "database is locked" in reason:  # SQLite: another run is writing
-            err.print(
-                f"seedctl: error: the database is locked by another connection ({reason}); "
-                "wait for the other run to finish, then try again",
-                markup=False,
+            _fail(
+                f"the database is locked by another connection ({reason}); wait for the other "
+                "run to finish, then try again",
+                4,
             )
-            raise typer.Exit(4) from None
-        if isinstance(exc, sa_exc.IntegrityError) or (
-            exc.statement is None and not cannot_connect(exc)
-        ):  # a constraint, or a trigger, the database checked at COMMIT
-            err.print(
-                f"seedctl: error: the database refused the change: {reason}; the running "
-                "transaction was rolled back (a constraint or trigger checked at commit): give "
-                "the columns it names values that hold, or leave that table out",
-                markup=False,
+        unreachable = cannot_connect(exc)
+        if isinstance(exc, sa_exc.IntegrityError) or (exc.statement is None and not unreachable):
+            # A constraint, or a trigger, the database checked (at COMMIT: no statement).
+            _fail(
+                f"the database refused the change: {reason}; the running transaction was "
+                "rolled back (a constraint or trigger checked at commit): give the columns it "
+                "names values that hold, or leave that table out",
+                7,
             )
-            raise typer.Exit(7) from None
-        if cannot_connect(exc):
-            err.print(
-                f"seedctl: error: cannot connect to the database ({reason}); check the URL, "
-                "that the server is running and that the database exists",
-                markup=False,
+        if unreachable:
+            _fail(
+                f"cannot connect to the database ({reason}); check the URL, that the server is "
+                "running and that the database exists",
+                2,
             )
-            raise typer.Exit(2) from None
         if _denied(exc):
-            err.print(
-                f"seedctl: error: the database refused this role: {reason}; use a role that "
-                "may write the tables (and create seedlib's bookkeeping tables)",
-                markup=False,
+            _fail(
+                f"the database refused this role: {reason}; use a role that may write the "
+                "tables (and create seedlib's bookkeeping tables)",
+                2,
             )
-            raise typer.Exit(2) from None
         _unexpected(exc)
     except CommandError as exc:  # Alembic: an unknown revision or target
-        err.print(f"seedctl: error: {exc}; seedctl status lists the seed revisions", markup=False)
-        raise typer.Exit(2) from None
+        _fail(f"{exc}; seedctl status lists the seed revisions", 2)
     except sa_exc.ArgumentError as exc:  # an unknown dialect or driver in the URL
-        err.print(
-            f"seedctl: error: bad database URL ({exc}); expected dialect+driver://user@host/db",
-            markup=False,
-        )
-        raise typer.Exit(2) from None
+        _fail(f"bad database URL ({exc}); expected dialect+driver://user@host/db", 2)
     except Exception as exc:
         _unexpected(exc)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err.print(f"seedctl: error: {message}", markup=False)
+    raise typer.Exit(code) from None
 
 
 def _interrupted() -> NoReturn:

@@ -6,10 +6,11 @@ spelled another way) in a table without a primary key."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 import seedlib
 from seedlib import TableSpec
@@ -232,3 +233,24 @@ def test_postgresql_keyless_partitions_lose_only_seeded_rows(postgres_url: str) 
     )
     assert seedlib.unseed(postgres_url, label="events").problems == []
     assert sorted_rows(postgres_url, "SELECT * FROM events") == before
+
+
+def test_mysql_keyless_rollback_without_temporary_tables_privilege(mysql_url: str) -> None:
+    """A role that may not create temporary tables rolls back by row values, as before."""
+    url = make_url(mysql_url)
+    user = f"seedlib_{uuid.uuid4().hex[:8]}"
+    execute(
+        mysql_url,
+        "CREATE TABLE events (tag VARCHAR(20), n INT)",
+        "INSERT INTO events VALUES ('app', 1)",
+        f"CREATE USER '{user}'@'%'",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP ON `{url.database}`.*"
+        f" TO '{user}'@'%'",
+    )
+    try:
+        limited = url.set(username=user).render_as_string(hide_password=False)
+        seedlib.seed(mysql_url, rows=30, label="events")
+        assert seedlib.unseed(limited, label="events").problems == []
+        assert sorted_rows(mysql_url, "SELECT * FROM events") == [("app", 1)]
+    finally:
+        execute(mysql_url, f"DROP USER '{user}'@'%'")
