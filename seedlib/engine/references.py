@@ -97,6 +97,8 @@ class _References(_State):
             return None
         if specs[parent.fullname].source is not None:  # a sourced parent's size is fixed
             return None
+        if specs[parent.fullname].rows <= 0:  # it lends the rows it has: all of them
+            return None
         return specs[parent.fullname].rows / specs[table.fullname].rows
 
     def fk_generator(

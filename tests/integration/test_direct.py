@@ -405,16 +405,22 @@ def test_children_of_a_table_asked_for_0_rows_point_at_its_rows(db_url: str) -> 
         conn.execute(
             text("CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER NOT NULL REFERENCES a (id))")
         )
-        conn.execute(text("INSERT INTO a (id, name) VALUES (7, 'app'), (8, 'app')"))
+        conn.execute(
+            text(
+                "INSERT INTO a (id, name) VALUES "
+                + ", ".join(f"({i}, 'app')" for i in range(7, 17))
+            )
+        )
     try:
-        result = seedlib.seed(db_url, rows=20, tables={"a": 0}, label="kids")
-        assert {t["table"]: t["rows"] for t in result.tables} == {"a": 0, "b": 20}
+        result = seedlib.seed(db_url, rows=200, tables={"a": 0}, label="kids")
+        assert {t["table"]: t["rows"] for t in result.tables} == {"a": 0, "b": 200}
         with engine.connect() as conn:
             pointed = set(conn.execute(text("SELECT DISTINCT a_id FROM b")).scalars())
-        assert pointed <= {7, 8}
+        # Spread over every row the application has (all pointed at the first one before).
+        assert pointed == set(range(7, 17))
         assert seedlib.unseed(db_url, label="kids").problems == []
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM a")).scalar() == 2
+            assert conn.execute(text("SELECT count(*) FROM a")).scalar() == 10
     finally:
         engine.dispose()
 
@@ -465,3 +471,51 @@ def test_labels_keep_making_new_values_whatever_came_between(db_url: str) -> Non
     assert seedlib.unseed(db_url, label="b").problems == []
     assert seedlib.unseed(db_url, label="c").problems == []
     assert rows(db_url, "SELECT count(*) FROM tags") == [(0,)]
+
+
+def test_checks_that_a_null_satisfies_get_nulls_instead_of_skipped_rows(db_url: str) -> None:
+    """Every row broke these CHECKs (or most, and the rest were skewed): a nullable column
+    they name is now NULL where that makes the row valid, spread over the columns; a NOT NULL
+    column under ``LIKE 'prefix%'`` gets values that match."""
+    engine = engine_for(db_url)
+    with engine.begin() as conn:
+        for statement in (
+            "CREATE TABLE o (id INTEGER PRIMARY KEY)",
+            "CREATE TABLE p (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES o (id),"
+            " group_id INTEGER REFERENCES o (id),"
+            " CHECK ((user_id IS NULL) <> (group_id IS NULL)))",
+            "CREATE TABLE k (id INTEGER PRIMARY KEY, slug VARCHAR(20) CHECK (slug LIKE 'k-%'),"
+            " sku VARCHAR(12) NOT NULL UNIQUE CHECK (sku LIKE 'SKU-%'))",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, status VARCHAR(10) NOT NULL"
+            " CHECK (status IN ('open', 'closed')), closed_at TIMESTAMP NULL,"
+            " CHECK (status = 'closed' OR closed_at IS NULL))",
+        ):
+            conn.execute(text(statement))
+    try:
+        result = seedlib.seed(db_url, rows=60, label="nulls")
+        assert {t["table"]: (t["rows"], t["skipped"]) for t in result.tables} == {
+            name: (60, 0) for name in ("o", "p", "k", "t")
+        }
+        with engine.connect() as conn:
+            pairs = dict(
+                conn.execute(
+                    text("SELECT user_id IS NULL, count(*) FROM p GROUP BY user_id IS NULL")
+                ).all()
+            )
+            statuses = dict(
+                conn.execute(text("SELECT status, count(*) FROM t GROUP BY status")).all()
+            )
+            skus = conn.execute(
+                text("SELECT count(DISTINCT sku) FROM k WHERE sku LIKE 'SKU-%'")
+            ).scalar()
+            open_closed = conn.execute(
+                text("SELECT count(*) FROM t WHERE status = 'open' AND closed_at IS NOT NULL")
+            ).scalar()
+        assert len(pairs) == 2
+        assert min(pairs.values()) >= 15  # both columns take turns
+        assert min(statuses.values()) >= 15
+        assert open_closed == 0
+        assert skus == 60  # a NOT NULL column matches the pattern instead
+        assert seedlib.unseed(db_url, label="nulls").problems == []
+    finally:
+        engine.dispose()
