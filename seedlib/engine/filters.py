@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import select, tuple_
 
@@ -26,6 +26,14 @@ from seedlib.track.ledger import in_values
 
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
+
+
+class Clash(NamedTuple):
+    """A row that repeats a unique value: the row, why, and the columns of the value."""
+
+    values: list[Any]
+    reason: str
+    columns: tuple[str, ...]
 
 
 class _Filters(_State):
@@ -86,24 +94,34 @@ class _Filters(_State):
         reasons: Counter[str],
         log: Any,
         found: dict[int, Rejection] | None = None,
-    ) -> list[list[Any]]:
-        """Rows that break the table's types or understood CHECKs are skipped and logged.
-        ``found``: the column tests' rejections, when already made on the batch's columns."""
+    ) -> tuple[list[list[Any]], bool]:
+        """Rows that break the table's types or understood CHECKs are made valid with NULLs
+        where a CHECK allows it (see :meth:`RowValidator.repaired`), or skipped and logged.
+        ``found``: the column tests' rejections, when already made on the batch's columns.
+        Also says whether a row was changed."""
         rejections = validator.rejections(rows, found)
         if not rejections:
-            return rows
+            return rows, False
+        bad = set()
+        changed = False
         for rejection in rejections:
+            values = rows[rejection.index]
+            fixed = validator.repaired(values, rejection, values[-1])
+            if fixed is not None:
+                rows[rejection.index] = fixed
+                changed = True
+                continue
+            bad.add(rejection.index)
             self.skip_row(
                 table,
-                rows[rejection.index],
+                values,
                 f"{rejection.column}: {rejection.reason}",
                 rejection.column,
                 skipped,
                 reasons,
                 log,
             )
-        bad = {r.index for r in rejections}
-        return [values for i, values in enumerate(rows) if i not in bad]
+        return [values for i, values in enumerate(rows) if i not in bad], changed
 
     def bisect(
         self,
@@ -140,83 +158,64 @@ class _Filters(_State):
             good.extend(part)
         return good
 
-    def drop_duplicates(
+    def clashes(
         self,
         table: Table,
         rows: list[list[Any]],
-        unique: UniqueGroup,
-        log: Any,
+        naturals: list[tuple[int, Column[Any]]],
+        uniques: list[UniqueGroup],
         *,
         ask_database: bool,
-        skipped: set[Any],
-        reasons: Counter[str],
-    ) -> list[list[Any]]:
-        """Generated values of a composite key or UNIQUE may repeat: keep the first, and none
-        the database already has (rows with a NULL in the group never clash)."""
-        keys = [tuple(r[i] for i in unique.positions) for r in rows]
-        columns = [table.c[name] for name in unique.names]
-        seen = unique.seen
-        wanted = list(dict.fromkeys(k for k in keys if k not in seen and None not in k))
-        found = set()
-        if wanted and ask_database:
-            found = {
-                tuple(r)
-                for r in self.conn.execute(select(*columns).where(tuple_(*columns).in_(wanted)))
-            }
-        kept = []
-        reserved = key_shape(table).reserved
-        for key, values in zip(keys, rows, strict=True):
-            if None not in key and (key in seen or key in found):
-                if reserved:
-                    skipped.add(values[0])
-                continue
-            seen.add(key)
-            unique.journal.append(key)
-            kept.append(values)
-        if len(kept) < len(rows):
-            reason = f"{','.join(unique.names)}: duplicate value for a unique key"
-            reasons[reason] += len(rows) - len(kept)
-            log.info(
-                "rows_skipped", table=table.fullname, rows=len(rows) - len(kept), reason=reason
+    ) -> tuple[list[list[Any]], list[Clash]]:
+        """Split ``rows`` into those that repeat no unique value and those that do (a natural
+        key or a composite UNIQUE the database already holds, or one an earlier row of the run
+        took). The kept rows' composite values count as taken; rows with a NULL in a group
+        never clash."""
+        clashed: dict[int, Clash] = {}
+        if ask_database:
+            for position, column in naturals:
+                asked = {values[position] for values in rows if values[position] is not None}
+                if not asked:
+                    continue
+                taken = self.existing_values(column, list(asked))
+                for i, values in enumerate(rows):
+                    if i not in clashed and values[position] in taken:
+                        clashed[i] = Clash(values, f"{column.name}: already exists", (column.name,))
+        # Row by row, so that a row one group refuses takes no value of another group.
+        found: list[set[tuple[Any, ...]]] = []
+        for unique in uniques:
+            held: set[tuple[Any, ...]] = set()
+            wanted = list(
+                dict.fromkeys(
+                    key
+                    for values in rows
+                    if None not in (key := tuple(values[p] for p in unique.positions))
+                    and key not in unique.seen
+                )
             )
-        return kept
+            if wanted and ask_database:
+                columns = [table.c[name] for name in unique.names]
+                query = select(*columns).where(tuple_(*columns).in_(wanted))
+                held = {tuple(r) for r in self.conn.execute(query)}
+            found.append(held)
+        for i, values in enumerate(rows):
+            if i in clashed:
+                continue
+            keys = [tuple(values[p] for p in unique.positions) for unique in uniques]
+            for unique, key, held in zip(uniques, keys, found, strict=True):
+                if None not in key and (key in unique.seen or key in held):
+                    reason = f"{','.join(unique.names)}: duplicate value for a unique key"
+                    clashed[i] = Clash(values, reason, unique.names)
+                    break
+            else:
+                for unique, key in zip(uniques, keys, strict=True):
+                    if None not in key:
+                        unique.seen.add(key)
+                        unique.journal.append(key)
+        if not clashed:
+            return rows, []
+        kept = [values for i, values in enumerate(rows) if i not in clashed]
+        return kept, [clashed[i] for i in sorted(clashed)]
 
     def existing_values(self, column: Column[Any], wanted: list[Any]) -> set[Any]:
         return set(self.conn.execute(select(column).where(in_values(column, wanted))).scalars())
-
-    def drop_existing(
-        self,
-        table: Table,
-        batch: list[list[Any]],
-        naturals: list[tuple[int, Column[Any]]],
-        skipped: set[Any],
-        first: int,
-        log: Any,
-        reasons: Counter[str] | None = None,
-    ) -> list[list[Any]]:
-        """Rows whose natural key the database already holds are skipped, never duplicated."""
-        if not naturals:
-            return batch
-        clash: set[int] = set()
-        for position, column in naturals:
-            wanted = {values[position] for values in batch if values[position] is not None}
-            if not wanted:
-                continue
-            found = self.existing_values(column, list(wanted))
-            for i, values in enumerate(batch):
-                if values[position] in found and i not in clash:
-                    clash.add(i)
-                    if reasons is not None:
-                        reasons[f"{column.name}: already exists"] += 1
-                    if len(skipped) + len(clash) <= SKIPS_LOGGED:
-                        log.warning(
-                            "row_skipped",
-                            table=table.fullname,
-                            ordinal=first + i,
-                            column=column.name,
-                            reason="already exists",
-                        )
-        if key_shape(table).reserved:
-            for i in clash:
-                skipped.add(batch[i][0])
-        return [values for i, values in enumerate(batch) if i not in clash]

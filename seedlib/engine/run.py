@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 
     from seedlib.config import Settings
 
-from seedlib.engine.filters import _Filters
+from seedlib.engine.filters import Clash, _Filters
 from seedlib.engine.own import OwnValue, _Own
 from seedlib.engine.references import _References
 from seedlib.engine.shapes import (
@@ -95,6 +95,8 @@ Batch = tuple[Sequence[Sequence[Any]], Sequence[int] | None, int | None]
 
 #: Draws for a cycle-closing value that would repeat a UNIQUE, before it is left NULL.
 FILL_ATTEMPTS = 8
+#: Draws of a row's values again when they repeat a unique value, before the row is skipped.
+REDRAWS = 3
 
 
 class _Seeding(_References, _Filters, _Own):
@@ -435,20 +437,61 @@ class _Seeding(_References, _Filters, _Own):
                     rows = self.drop_left_out(rows, may_skip, orphans, skipped, shape.reserved)
                     omitted_rows[0] += before - len(rows)
                 if validator:
-                    rows = self.drop_invalid(table, rows, validator, skipped, reasons, told, found)
-                if had_rows:
-                    rows = self.drop_existing(table, rows, checks, skipped, first, log, reasons)
-                for unique in uniques:
-                    rows = self.drop_duplicates(
-                        table,
-                        rows,
-                        unique,
-                        log,
-                        ask_database=had_rows,
-                        skipped=skipped,
-                        reasons=reasons,
+                    rows, changed = self.drop_invalid(
+                        table, rows, validator, skipped, reasons, told, found
                     )
+                    if changed:
+                        digest = None
+                if had_rows or uniques:
+                    rows, clashed = self.clashes(
+                        table, rows, checks, uniques, ask_database=had_rows
+                    )
+                    if clashed:
+                        digest = None
+                        rows, clashed = redraw(rows, clashed)
+                    for clash in clashed:
+                        column = clash.columns[0] if len(clash.columns) == 1 else None
+                        self.skip_row(
+                            table, clash.values, clash.reason, column, skipped, reasons, told
+                        )
                 yield rows, None, (digest if len(rows) == len(ordinals) else None)
+
+        # A row whose unique value the database already holds, or an earlier row took, is
+        # drawn again (see ``make_columns``): values from spare row numbers, past every row
+        # number of the run, so they repeat none of its own; up to REDRAWS times. Its
+        # reserved key stays, so children still point at it.
+        fixed = set(shape.columns[:1] if shape.reserved else ())
+        redraws = 0 if name in self.sources else REDRAWS
+        redrawn = [0]  # the most redraws a row took
+
+        def redraw(
+            rows: list[list[Any]], clashed: list[Clash]
+        ) -> tuple[list[list[Any]], list[Clash]]:
+            replaced: list[list[Any]] = []
+            for attempt in range(1, redraws + 1):
+                todo = {c.values[-1]: c for c in clashed if not fixed.issuperset(c.columns)}
+                if not todo:
+                    break
+                redrawn[0] = max(redrawn[0], attempt)
+                remade: list[list[Any]] = []
+                for part in consecutive(sorted(todo)):
+                    made = self.make_columns(
+                        table, shape, gens, bases, columns, keys, part, needs_rows, attempt * total
+                    )
+                    remade.extend(map(list, zip(*made, part, strict=True)))
+                if may_skip or orphans:
+                    remade = self.drop_left_out(remade, may_skip, orphans, set(), False)
+                if validator:
+                    remade, _changed = self.drop_invalid(
+                        table, remade, validator, set(), Counter(), _SILENT
+                    )
+                remade, _again = self.clashes(table, remade, checks, uniques, ask_database=had_rows)
+                replaced.extend(remade)
+                done = {values[-1] for values in remade}
+                clashed = [c for c in clashed if c.values[-1] not in done]
+            if not replaced:
+                return rows, clashed
+            return sorted(rows + replaced, key=lambda values: values[-1]), clashed
 
         def account(
             rows: Sequence[Sequence[Any]],
@@ -675,7 +718,10 @@ class _Seeding(_References, _Filters, _Own):
             skipped=not_loaded - omitted_rows[0],
             reasons=dict(reasons),
             omitted=omitted_rows[0],
-            row_numbers=(offset, offset + total),
+            row_numbers=(
+                offset,
+                offset + total * (1 + (redraws if start and (uniques or checks) else redrawn[0])),
+            ),
         )
         if report.skipped:
             log.warning("rows_skipped", table=name, rows=report.skipped, reasons=dict(reasons))
@@ -724,8 +770,12 @@ class _Seeding(_References, _Filters, _Own):
         keys: Sequence[Any],
         ordinals: range,
         needs_rows: bool,
+        shift: int = 0,
     ) -> list[Sequence[Any]]:
-        """The values of ``columns`` for the rows ``ordinals``, one sequence per column."""
+        """The values of ``columns`` for the rows ``ordinals``, one sequence per column.
+        ``shift`` draws them again: value columns from row numbers moved by ``shift``, foreign
+        keys by another hash of the same row numbers (their pickers keep the row's share of
+        the parents); reserved keys stay."""
         first, last = ordinals.start, ordinals.stop
         filled: dict[str, Sequence[Any]] = {}
         if shape.reserved:
@@ -733,7 +783,9 @@ class _Seeding(_References, _Filters, _Own):
         # Values continue after the rows other revisions made (see ``ordinal_offset``); keys
         # of foreign keys pick this run's parent rows by row number, and a source's rows are
         # read by it: those start at 0.
-        offset = 0 if table.fullname in self.sources else self.ordinal_offset(table.fullname)
+        offset = shift + (
+            0 if table.fullname in self.sources else self.ordinal_offset(table.fullname)
+        )
         shifted = range(first + offset, last + offset)
         pointing = {c.name for fk in table.foreign_key_constraints for c in fk.columns}
         row_view = (
@@ -766,6 +818,8 @@ class _Seeding(_References, _Filters, _Own):
                 filled[column] = [None] * len(ordinals)
                 continue
             rows = ordinals if column in pointing else shifted
+            if shift and column in pointing:  # another draw among the same parents
+                base = cell(base, shift)
             hs = hashes(base, rows.start, rows.stop)
             if isinstance(gen, Columnar):
                 filled[column] = gen.batch(rows, hs)
@@ -1002,6 +1056,13 @@ def seed_tables(
     if conn.dialect.name == "postgresql":
         postgresql_load.restore_jit(conn, jit)
     return reports
+
+
+def consecutive(ordinals: Sequence[int]) -> Iterator[range]:
+    """Ascending ``ordinals`` as runs of consecutive numbers."""
+    for _, run in itertools.groupby(enumerate(ordinals), lambda pair: pair[1] - pair[0]):
+        numbers = [n for _, n in run]
+        yield range(numbers[0], numbers[-1] + 1)
 
 
 def _append_ranges(ranges: list[tuple[int, int]], more: Iterable[tuple[int, int]]) -> None:

@@ -84,6 +84,8 @@ class Domain:
     case: str | None = None
     #: The column must hold valid JSON (MariaDB's JSON type is text with ``json_valid()``).
     json: bool = False
+    #: A LIKE pattern the column must match (``sku LIKE 'SKU-%'``).
+    like: str | None = None
 
     def bound(self, op: str, value: Any) -> None:
         if op in (">", ">="):
@@ -542,6 +544,10 @@ def _compile(node: exp.Expression, column: Callable[[exp.Column], Predicate]) ->
     if isinstance(node, exp.Like | exp.ILike):
         inner = sub(node.this)
         pattern_node = node.expression
+        while isinstance(pattern_node, exp.Paren) or (  # PostgreSQL's 'k-%'::text
+            isinstance(pattern_node, exp.Cast) and pattern_node.to.this in _TEXT_TYPES
+        ):
+            pattern_node = pattern_node.this
         if not isinstance(pattern_node, exp.Literal):
             raise NotUnderstood("LIKE with a non-constant pattern")
         regex = _like(pattern_node.this, isinstance(node, exp.Like))
@@ -710,6 +716,14 @@ def _narrow(part: exp.Expression, domain: Callable[[str], Domain]) -> None:
         and isinstance(_strip(part.expressions[0]), exp.Column)
     ):
         domain(_strip(part.expressions[0]).name).json = True
+        return
+    if (
+        isinstance(part, exp.Like)
+        and not part.args.get("negate")
+        and isinstance(_strip(part.this), exp.Column)
+        and isinstance(_strip(part.expression), exp.Literal)
+    ):
+        domain(_strip(part.this).name).like = str(_strip(part.expression).this)
         return
     if isinstance(part, exp.In) and isinstance(_strip(part.this), exp.Column):
         values = []

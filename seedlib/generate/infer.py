@@ -9,7 +9,7 @@ import re
 import string
 import uuid
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Index, Table, types
@@ -318,8 +318,12 @@ def _bytes_for(kind: Any) -> Generator:
 SHORT_UNIQUE = 6
 
 
-def _text_for(table: Table, column: Column[Any], pools: Pools) -> Generator:
+def _text_for(
+    table: Table, column: Column[Any], pools: Pools, within: int | None = None
+) -> Generator:
     length = _length(column)
+    if within is not None:
+        length = within if length is None else min(length, within)
     if length is not None and length <= SHORT_UNIQUE and is_unique(column, table):
         return _compact(length)
     generator, unique = _text_rule(table, column, pools)
@@ -356,8 +360,9 @@ def _number_for(table: Table, column: Column[Any]) -> Generator:
     if isinstance(kind, types.Numeric):
         scale = kind.scale if kind.scale is not None else 2
         precision = kind.precision or 12
-        smallest = Decimal(1).scaleb(-scale)
-        largest = Decimal(10) ** (precision - scale) - smallest
+        smallest = Decimal(1).scaleb(-min(scale, values.DECIMAL_DIGITS))
+        with localcontext(prec=precision + 2):
+            largest = Decimal(10) ** (precision - scale) - Decimal(1).scaleb(-scale)
         if is_unique(column, table):
             return Columnar(lambda o, _h: Decimal(o + 1).quantize(smallest))
         ceiling = min(largest, Decimal(5000 if name & _MONEY else 100))
@@ -383,7 +388,8 @@ def infer(
     :mod:`seedlib.generate.checks`); values are drawn inside it.
     """
     generator: Generator | None = None
-    if domain is not None and domain.json:
+    if domain is not None and domain.json and not isinstance(column.type, types.JSON):
+        # Text that must hold JSON (a JSON column's own values are serialised by its type).
         generator = Columnar(lambda o, _h: f'{{"n": {o}}}')
     elif domain is not None:
         generator = _within(table, column, pools, domain)
@@ -391,7 +397,29 @@ def infer(
         generator = _plain(table, column, pools)
     if domain is not None and domain.case is not None:
         generator = _cased(generator, str.lower if domain.case == "lower" else str.upper)
+    if domain is not None and domain.like is not None and isinstance(column.type, types.String):
+        generator = _matching(generator, domain.like, _length(column))
     return generator
+
+
+def _matching(generator: Generator, pattern: str, length: int | None) -> Generator:
+    """Values that match the LIKE ``pattern``: the generated value stands for its first
+    ``%`` (cut to fit ``length``, keeping its end, where a unique value's number is), other
+    ``%`` are left out and each ``_`` is an ``x``. Escapes are not read: such a value may be
+    refused, and the row is skipped."""
+    head, wild, tail = pattern.partition("%")
+    head, tail = head.replace("_", "x"), tail.replace("%", "").replace("_", "x")
+    room = None if length is None else max(0, length - len(head) - len(tail))
+
+    def shape(value: Any) -> Any:
+        if value is None or not wild:
+            return None if value is None else head
+        text = str(value)
+        if room is not None and len(text) > room:
+            text = text[len(text) - room :] if room else ""
+        return head + text + tail
+
+    return _mapped(generator, shape)
 
 
 def _mapped(generator: Generator, shape: Callable[[Any], Any]) -> Generator:
@@ -409,7 +437,8 @@ def _cased(generator: Generator, change: Callable[[str], str]) -> Generator:
     return _mapped(generator, lambda v: change(v) if isinstance(v, str) else v)
 
 
-def _plain(table: Table, column: Column[Any], pools: Pools) -> Generator:
+def _plain(table: Table, column: Column[Any], pools: Pools, length: int | None = None) -> Generator:
+    """``length``: text no longer than this (a CHECK's bound below the declared length)."""
     kind = column.type
     if isinstance(kind, types.TypeDecorator):
         kind = kind.impl_instance
@@ -453,7 +482,7 @@ def _plain(table: Table, column: Column[Any], pools: Pools) -> Generator:
     if isinstance(kind, types.Integer | types.Numeric | types.Float):
         return _number_for(table, column)
     if isinstance(kind, types.String):
-        return _text_for(table, column, pools)
+        return _text_for(table, column, pools, length)
     return _fit(Columnar(lambda o, _h: f"v{o + 1}"), _length(column))
 
 
@@ -494,7 +523,8 @@ def _within(table: Table, column: Column[Any], pools: Pools, domain: Domain) -> 
     if isinstance(kind, types.String) and (
         domain.max_length is not None or domain.min_length is not None
     ):
-        return _length_within(_plain(table, column, pools), domain)
+        # Made within the bound: a unique value's number is not cut off.
+        return _length_within(_plain(table, column, pools, domain.max_length), domain)
     return None
 
 
@@ -525,8 +555,9 @@ def _decimal_within(column: Column[Any], kind: types.TypeEngine[Any], domain: Do
     scale = getattr(kind, "scale", None)
     scale = 2 if scale is None else scale
     precision = getattr(kind, "precision", None) or 12
-    step = Decimal(1).scaleb(-scale)
-    largest = Decimal(10) ** (precision - scale) - step
+    step = Decimal(1).scaleb(-min(scale, values.DECIMAL_DIGITS))
+    with localcontext(prec=precision + 2):
+        largest = Decimal(10) ** (precision - scale) - Decimal(1).scaleb(-scale)
     low = Decimal(str(domain.low)) if domain.low is not None else None
     high = Decimal(str(domain.high)) if domain.high is not None else None
     if low is not None and domain.low_open:

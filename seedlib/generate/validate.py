@@ -223,6 +223,11 @@ class RowValidator:
         columns whose values are all numbers (never NULL) from low to high by construction; a
         numeric column that holds that range needs no test."""
         self.columns = list(columns)
+        self.nullable = {
+            name
+            for name in self.columns
+            if table.c[name].nullable and not table.c[name].primary_key
+        }
         self.tests: list[tuple[int, str, ColumnTest]] = []
         fits = text_within or {}
         numbers = numbers_within or {}
@@ -262,6 +267,28 @@ class RowValidator:
 
     def __bool__(self) -> bool:
         return bool(self.tests or self.checks)
+
+    def repaired(self, row: Sequence[Any], rejection: Rejection, turn: int) -> list[Any] | None:
+        """``row`` with nullable columns of the CHECK it fails set to NULL, when that makes
+        it valid (a CHECK passes on NULL: ``slug LIKE 'k-%'``, ``status = 'closed' OR
+        closed_at IS NULL``, ``(a IS NULL) <> (b IS NULL)``); else None. ``turn`` picks which
+        column is tried first, so that rows spread over the columns a CHECK lets be NULL."""
+        if not rejection.reason.startswith("fails CHECK"):
+            return None
+        names = [n for n in rejection.column.split(",") if n in self.nullable]
+        if not names:
+            return None
+        first = turn % len(names)
+        trials = [[name] for name in names[first:] + names[:first]]
+        if len(names) > 1:
+            trials.append(names)
+        for trial in trials:
+            values = list(row)
+            for name in trial:
+                values[self.columns.index(name)] = None
+            if not self.rejections([values]):
+                return values
+        return None
 
     def column_rejections(self, columns: Sequence[Sequence[Any]]) -> dict[int, Rejection]:
         """The column tests' rejections of a batch given as one sequence per column (in

@@ -130,8 +130,15 @@ def integers(low: int, high: int) -> Generator:
     )
 
 
+#: Digits after the point that generated decimals carry at most (``DECIMAL(65,30)`` gets values
+#: like 12.345678: realistic, and exact within the default decimal context of 28 digits).
+DECIMAL_DIGITS = 6
+
+
 def decimals(low: float | str | Decimal, high: float | str | Decimal, scale: int = 2) -> Generator:
-    """A decimal in ``[low, high]`` with ``scale`` digits after the point."""
+    """A decimal in ``[low, high]`` with ``scale`` digits after the point (at most
+    :data:`DECIMAL_DIGITS`)."""
+    scale = min(scale, DECIMAL_DIGITS)
     factor = 10**scale
     lo = math.ceil(Decimal(str(low)) * factor)
     hi = math.floor(Decimal(str(high)) * factor)

@@ -73,11 +73,6 @@ KINDS = ("int", "bigint", "numeric", "varchar", "text", "bool", "date", "timesta
 STEMS = ("name", "email", "code", "status", "amount", "quantity", "title", "city", "phone", "c")
 WORDS = ("draft", "open", "closed", "paid", "void", "new", "held")
 APP_ROWS = 2
-#: Findings still open (filed with a minimal reproduction for the engine's owners).
-F23 = (
-    "F23: a unique value the application already holds is skipped ('already exists' or a "
-    "duplicate composite UNIQUE) instead of a free value being chosen"
-)
 
 
 def _xfail(reason: str) -> pytest.MarkDecorator:
@@ -412,7 +407,7 @@ def test_types_foreign_keys_and_cycles(
     check_round_trip(schema, kind, server, seed)
 
 
-@databases(postgresql=F23)
+@databases()
 @PROPERTY_SETTINGS
 @given(schema=schemas(checks=False, composite_unique=True), seed=st.integers(0, 2**16))
 def test_composite_unique_constraints(
@@ -421,7 +416,7 @@ def test_composite_unique_constraints(
     check_round_trip(schema, kind, server, seed)
 
 
-@databases(sqlite=F23, postgresql=F23)
+@databases()
 @PROPERTY_SETTINGS
 @given(schema=schemas(checks=True, composite_unique=True), seed=st.integers(0, 2**16))
 def test_check_constraints(kind: str, server: str | None, schema: SchemaDef, seed: int) -> None:
@@ -512,6 +507,45 @@ REGRESSIONS = {
             )
         ],
         rows=20,
+    ),
+    # Unique values the application's rows already hold are drawn again, not skipped (F23).
+    "unique_value_the_application_holds": SchemaDef(
+        [
+            TableDef(
+                "t0",
+                [
+                    _col("quantity_0", "int", False, unique=True),
+                    _col("code_1", "varchar", False, length=12, unique=True),
+                ],
+                checks=["quantity_0 >= 1"],
+            )
+        ],
+        rows=10,
+    ),
+    # Two foreign keys under one UNIQUE whose random picks repeat a pair (F23).
+    "repeated_pair_of_parents": SchemaDef(
+        [
+            TableDef(
+                "t0",
+                [_col("name_0", "date", False)],
+                fks=[ForeignKeyDef("parent_id", 0, True), ForeignKeyDef("t1_id", 1, True)],
+                uniques=[("t1_id", "parent_id")],
+            ),
+            TableDef("t1", [_col("name_0", "date")]),
+        ],
+        rows=22,
+    ),
+    # A CHECK on the length below the declared length of unique text: the number that makes
+    # each value distinct is kept, not cut off (F23).
+    "unique_text_within_a_shorter_check": SchemaDef(
+        [
+            TableDef(
+                "t0",
+                [_col("name_0", "date"), _col("title_1", "varchar", True, length=40, unique=True)],
+                checks=["length(title_1) <= 8"],
+            )
+        ],
+        rows=60,
     ),
 }
 KNOWN_REGRESSION_FAILURES: dict[tuple[str, str], str] = {}

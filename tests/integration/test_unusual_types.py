@@ -135,3 +135,40 @@ def test_a_unique_enum_gets_each_member_once(postgres_url: str) -> None:
     )
     result = seedlib.seed(postgres_url, rows=3, label="tiers")
     assert [(t["rows"], t["skipped"]) for t in result.tables] == [(3, 0)]
+
+
+def test_json_columns_that_must_hold_valid_json_get_objects(sqlite_url: str) -> None:
+    """A JSON column with ``CHECK (json_valid(b))`` got a JSON string of JSON text."""
+    execute(
+        sqlite_url,
+        "CREATE TABLE docs (id INTEGER PRIMARY KEY, b JSON NOT NULL CHECK (json_valid(b)))",
+    )
+    result = seedlib.seed(sqlite_url, rows=20, label="json")
+    assert [(t["rows"], t["skipped"]) for t in result.tables] == [(20, 0)]
+    assert sorted_rows(sqlite_url, "SELECT json_type(b), count(*) FROM docs GROUP BY 1") == [
+        ("object", 20)
+    ]
+
+
+def test_decimals_of_a_large_scale_are_spread_and_unique_ones_distinct(db_url: str) -> None:
+    """``DECIMAL(40,30)``: a unique one crashed (InvalidOperation beyond 28 digits) and plain
+    ones all lay near the lowest value (a 64-bit hash modulo a span of 10**32)."""
+    execute(
+        db_url,
+        "CREATE TABLE amounts (id INTEGER PRIMARY KEY, code DECIMAL(40,30) NOT NULL UNIQUE,"
+        " amount DECIMAL(40,30) NOT NULL, ranged DECIMAL(40,30) NOT NULL,"
+        " CHECK (ranged BETWEEN 1 AND 100))",
+    )
+    result = seedlib.seed(db_url, rows=200, label="wide")
+    assert [(t["rows"], t["skipped"]) for t in result.tables] == [(200, 0)]
+    codes, amounts, ranged = zip(
+        *sorted_rows(db_url, "SELECT code, amount, ranged FROM amounts"), strict=True
+    )
+    assert len(set(codes)) == 200
+    assert max(amounts) > 1
+    assert len(set(amounts)) > 150
+    assert min(ranged) >= 1
+    assert max(ranged) <= 100
+    assert max(ranged) - min(ranged) > 50
+    assert seedlib.unseed(db_url, label="wide").problems == []
+    assert sorted_rows(db_url, "SELECT count(*) FROM amounts") == [(0,)]
