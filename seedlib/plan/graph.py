@@ -108,7 +108,8 @@ def insertion_order(nodes: Sequence[str], edges: Sequence[Edge]) -> Order:
             names = " -> ".join(cyclic[0] + [cyclic[0][0]])
             raise CycleError(
                 f"foreign-key cycle with no nullable column: {names}; make one column "
-                "nullable or deferrable, or seed these tables yourself"
+                "nullable (a DEFERRABLE key does not help: its rows are inserted with NULL "
+                "first), or seed these tables yourself"
             )
         deferred.append(breakable[0])
         live.remove(breakable[0])
