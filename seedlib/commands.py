@@ -20,7 +20,7 @@ from seedlib.drift import RevisionState, model_diffs, schema_revision_state
 from seedlib.exceptions import ConfigurationError, Refused
 from seedlib.lock import Holder, current_holder
 from seedlib.plan.spec import build_plan
-from seedlib.rollback import RollbackReport, preview
+from seedlib.rollback import RollbackReport, assert_not_blocked, preview
 from seedlib.runtime import (
     OWNED,
     STATE,
@@ -192,6 +192,8 @@ def downgrade(
         applied = set(applied_head_first(project, conn))
         partial = [r for r in progress.unfinished(conn) if r not in applied]
         previews = [preview(conn, rev) for rev in partial + removing]
+        # Before asking, and in a dry run too: a blocked rollback would delete nothing.
+        assert_not_blocked(conn, partial + removing)
     if settings.dry_run or not previews:
         return RunResult("downgrade", settings.dry_run, previews=previews)
     if not settings.assume_yes:

@@ -299,6 +299,7 @@ def _raise_if_blocked(blockers: list[dict[str, Any]]) -> None:
     first = blockers[0]
     more = "+" if len(blockers) >= BLOCKERS_SHOWN else ""
     rows = len({(b["table"], b["key"]) for b in blockers})  # a row may hold several references
+    get_logger().warning("rollback_blocked", rows=f"{rows}{more}", blockers=blockers)
     raise RollbackBlocked(
         f"{rows}{more} row(s) that seeds did not insert reference seeded rows (first: "
         f"{first['table']} key {first['key']} -> {first['references']} via "

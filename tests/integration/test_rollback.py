@@ -33,9 +33,18 @@ def test_rows_referencing_seeds_block_rollback_whatever_on_delete(
     )
     before = table_counts(url, [*TERP_TABLES, "app_notes"])
     notes = rows(url, "SELECT * FROM app_notes")
+    # A dry run says so too (it answered 0 and listed what it would delete).
+    dry = seedctl("downgrade", "base", "--dry-run")
+    assert dry.exit_code == 6, dry.stdout
+    assert "app_notes" in dry.stderr
     result = seedctl("downgrade", "base", "--yes")
     assert result.exit_code == 6
     assert "app_notes" in result.stderr
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    (blocked,) = [e for e in events if e["event"] == "rollback_blocked"]
+    assert [(b["table"], b["constraint"] is not None) for b in blocked["blockers"]] == [
+        ("app_notes", True)
+    ]
     assert table_counts(url, [*TERP_TABLES, "app_notes"]) == before
     assert rows(url, "SELECT * FROM app_notes") == notes
 
