@@ -313,5 +313,23 @@ app.command(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. A mistyped command line is one line on stderr, exit 2,
+    like every other failure (the parser would print a framed usage box)."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:  # EOF or Ctrl-C at a prompt
+        err.print("seedctl: error: aborted; nothing was changed", markup=False, highlight=False)
+        raise SystemExit(130) from None
+    except Exception as exc:
+        message = getattr(exc, "format_message", None)
+        if message is None or not isinstance(getattr(exc, "exit_code", None), int):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `seedctl`: the help
+            exc.show()  # type: ignore[attr-defined]
+            raise SystemExit(exc.exit_code) from None  # type: ignore[attr-defined]
+        context = getattr(exc, "ctx", None)
+        where = context.command_path if context is not None else "seedctl"
+        text = " ".join(str(message()).split()).rstrip(".")
+        err.print(f"seedctl: error: {text}; see {where} --help", markup=False, highlight=False)
+        raise SystemExit(exc.exit_code) from None  # type: ignore[attr-defined]
+    raise SystemExit(code if isinstance(code, int) else 0)
