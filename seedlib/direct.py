@@ -373,7 +373,7 @@ def _already_seeded(conn: Connection, key: str, settings: Settings) -> bool:
     raise Refused(
         f"label {label!r} was seeded with rows {run['size']} and seed {run['seed']}; this "
         f"run asks for rows {settings.size.name} and seed {settings.seed}; run seedctl unseed "
-        f"--label {label} first, or use another --label"
+        f"--database-url … --label {label} first, or use another --label"
     )
 
 
@@ -443,7 +443,8 @@ def _say_what_stays(conn: Connection, key: str, exc: SeedError) -> None:
     label = key.removeprefix(LABEL_PREFIX)
     exc.args = (
         f"{exc.args[0]}; {kept:,} rows of chunks committed before it stay: run the same "
-        f"command again to finish, or seedctl unseed --label {label} to remove them",
+        f"command again to finish, or seedctl unseed --database-url … --label {label} to "
+        "remove them",
         *exc.args[1:],
     )
 

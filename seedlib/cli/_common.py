@@ -164,8 +164,8 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def _interrupted() -> NoReturn:
     err.print(
-        "seedctl: interrupted; what the running revision had not committed was rolled back "
-        "(seedctl status shows what is left; run again to continue)",
+        "seedctl: interrupted; what the running revision had not committed was rolled back; "
+        "run the same command again to continue (committed chunks are kept and resumed)",
         markup=False,
     )
     raise typer.Exit(130) from None
