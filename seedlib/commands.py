@@ -61,6 +61,7 @@ class RunResult:
 
 @dataclass
 class StatusResult:
+    #: The seed version table's head(s).
     applied: tuple[str, ...]
     pending: list[str]
     schema: RevisionState
@@ -70,10 +71,13 @@ class StatusResult:
     mismatches: list[str] = field(default_factory=list)
     #: Who holds the seeding lock right now (a run in progress), or None.
     lock_holder: Holder | None = None
+    #: Every applied seed revision, base first.
+    applied_revisions: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "applied": list(self.applied),
+            "applied_revisions": self.applied_revisions,
             "pending": self.pending,
             "unfinished": self.unfinished,
             "lock_holder": self.lock_holder.as_dict() if self.lock_holder else None,
@@ -211,7 +215,8 @@ def status(project: Project, settings: Settings) -> StatusResult:
     with _connect(settings) as conn:
         applied = applied_seed_revisions(conn)
         done = set(applied_head_first(project, conn))
-        pending = [r.revision for r in _revisions_base_first(project) if r.revision not in done]
+        base_first = [r.revision for r in _revisions_base_first(project)]
+        pending = [r for r in base_first if r not in done]
         params: dict[str, dict[str, Any]] = {}
         for revision in done:
             run = last_upgrade(conn, revision)
@@ -229,6 +234,7 @@ def status(project: Project, settings: Settings) -> StatusResult:
             unfinished=progress.unfinished(conn),
             mismatches=ledger_mismatches(conn, list(counts)),
             lock_holder=current_holder(conn.engine),
+            applied_revisions=[r for r in base_first if r in done],
         )
 
 
@@ -276,18 +282,25 @@ def check(project: Project, settings: Settings) -> CheckResult:
 def plan(
     project: Project, settings: Settings, *, pending_only: bool = False
 ) -> list[dict[str, Any]]:
-    """Per seed revision, the tables in insertion order with the rows they get at this size."""
+    """Per seed revision, the tables in insertion order with the rows they get at this size,
+    and whether it is applied (None when the models make the plan and the database cannot be
+    read: a plan needs no database)."""
     with contextlib.ExitStack() as stack:
         conn: Connection | None = None
-        done: set[str] = set()
+        done: set[str] | None = set()
         if pending_only or project.models is None:
             conn = stack.enter_context(_connect(settings))
-            if _has_seed_versions(conn):
-                done = set(applied_head_first(project, conn))
+        else:
+            try:
+                conn = stack.enter_context(_connect(settings))
+            except Exception:
+                done = None
+        if conn is not None and _has_seed_versions(conn):
+            done = set(applied_head_first(project, conn))
         metadata = _schema(project, conn)
         out = []
         for script in _revisions_base_first(project):
-            if pending_only and script.revision in done:
+            if pending_only and done and script.revision in done:
                 continue
             spec = getattr(script.module, "SEEDS", None)
             if spec is None:
@@ -297,7 +310,7 @@ def plan(
                 {
                     "revision": script.revision,
                     "message": (script.doc or "").splitlines()[0] if script.doc else "",
-                    "applied": script.revision in done,
+                    "applied": None if done is None else script.revision in done,
                     "tables": seed_plan.as_rows(),
                     "deferred": [
                         f"{e.child}.{e.name} -> {e.parent}" for e in seed_plan.order.deferred

@@ -455,6 +455,15 @@ def test_raw_alembic_seeds_environment_and_app_environment(app_db: str) -> None:
     ok(alembic(app_db, "downgrade", "seeds@-1"))
     assert fits_plan(table_counts(app_db, TERP_TABLES), through_s003)
     assert status_of(app_db)["applied"] == ["s003"]
+    assert status_of(app_db)["applied_revisions"] == ["s001", "s002", "s003"]
+    plan = json.loads(ok(seedctl("plan", "--json", "--database-url", app_db)).stdout)
+    # It said false for every revision (the models make the plan without the database).
+    assert [(r["revision"], r["applied"]) for r in plan["revisions"]] == [
+        ("s001", True),
+        ("s002", True),
+        ("s003", True),
+        ("s004", False),
+    ]
 
     ok(alembic(app_db, "downgrade", "seeds@-1"))
     after = table_counts(app_db, TERP_TABLES)
