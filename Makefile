@@ -35,7 +35,7 @@ test: lint typecheck
 	$(BIN)/pytest -n $(TEST_WORKERS) --cov=seedlib --cov-report=term-missing:skip-covered
 
 ## Benchmarks against the usual ways of loading (needs the PostgreSQL and MariaDB servers):
-## writes benchmarks/results/latest.{json,md}. BENCH_ARGS="--rows 1000000" for bigger runs.
+## writes benchmarks/results/latest.{json,md}; 1,000,000 rows by default (BENCH_ARGS="--rows 200000" is quicker).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 

@@ -1,8 +1,8 @@
 """seedlib against the usual ways of loading data, measured in one run on this machine.
 
-    make bench                       # defaults finish in a few minutes
-    make bench BENCH_ARGS="--rows 1000000 --rollback-rows 1000000 \\
-        --memory-rows 100000,1000000,10000000 --erp-size 40000"   # the issue's full sizes
+    make bench                       # 1,000,000 rows, about 8 minutes
+    make bench BENCH_ARGS="--rows 200000 --memory-rows 100000,1000000 --erp-size medium"
+    make bench BENCH_ARGS="--memory-rows 100000,1000000,10000000"   # the 10M-row memory run
 
 Every comparison is a ratio of two timings taken in the same run. Results go to
 benchmarks/results/latest.json and benchmarks/results/latest.md.
