@@ -244,18 +244,18 @@ def check_production(settings: Settings, environ: Mapping[str, str] | None = Non
     target = settings.database_name
     if not target:
         raise Refused(
-            "refusing to seed production: the database URL names no database, so "
+            "refusing to touch production: the database URL names no database, so "
             f"{ALLOW_PRODUCTION_VAR} cannot name it; put the database name in the URL"
         )
     if not settings.allow_production:
         raise Refused(
-            "refusing to seed production: pass --allow-production and set "
-            f"{ALLOW_PRODUCTION_VAR}={target}"
+            "refusing to touch production: pass --allow-production (plain alembic: -x "
+            f"allow_production=1) and set {ALLOW_PRODUCTION_VAR}={target}"
         )
     named = environ.get(ALLOW_PRODUCTION_VAR, "")
     if named != target:
         got = f"it names {named!r}" if named else "it is not set"
         raise Refused(
-            f"refusing to seed production database {target!r}: {ALLOW_PRODUCTION_VAR} must name "
+            f"refusing to touch production database {target!r}: {ALLOW_PRODUCTION_VAR} must name "
             f"it ({got}); set {ALLOW_PRODUCTION_VAR}={target}"
         )

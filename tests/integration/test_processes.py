@@ -560,7 +560,7 @@ def test_production_guard_through_raw_alembic(app_db: str) -> None:
 
     refused = alembic(app_db, "-x", "env=production", "upgrade", "seeds@head")
     assert refused.returncode != 0
-    assert "refusing to seed production" in refused.stderr
+    assert "refusing to touch production" in refused.stderr
     assert table_counts(app_db, TERP_TABLES) == EMPTY
 
     wrong = alembic(

@@ -231,7 +231,9 @@ def test_non_production_needs_no_authorisation(env: str) -> None:
 
 
 def test_production_without_flag_is_refused() -> None:
-    with pytest.raises(Refused, match="--allow-production") as info:
+    with pytest.raises(
+        Refused, match=r"--allow-production \(plain alembic: -x allow_production=1\)"
+    ) as info:
         check_production(production(allow=False), environ={ALLOW_PRODUCTION_VAR: "terp_prod"})
     assert info.value.exit_code == 5
 
