@@ -47,6 +47,8 @@ def driver_rows(
     rows: Sequence[Sequence[Any]], processors: Sequence[Processor | None]
 ) -> list[tuple[Any, ...]]:
     """``rows`` with every column converted once, as tuples for the DB-API driver."""
+    if not rows:  # a batch whose every row was left out has no columns to convert
+        return []
     if not any(processors):
         return [tuple(row) for row in rows]
     return list(zip(*driver_columns(rows, processors), strict=True))
