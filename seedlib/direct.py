@@ -312,6 +312,7 @@ def seed(
         spec: dict[str, int | TableSpec] = {name: rows for name in metadata.tables}
         for name, value in asked.items():
             spec[_table_named(metadata, name, conn.dialect.default_schema_name)] = value
+        check_storage_engines(conn, metadata, spec, "--table {table}=0")
         if dry_run:
             plan = build_plan(metadata, spec, settings.size, settings.seed)
             result.tables = plan.as_rows()
@@ -331,6 +332,30 @@ def seed(
     result.seconds = time.perf_counter() - started
     logger.info("seeded", label=label, rows=result.total_rows, seconds=round(result.seconds, 3))
     return result
+
+
+def writes_rows(value: int | TableSpec) -> bool:
+    """Whether a table asked for with ``value`` may get rows (``0`` and ``TableSpec(0)`` get
+    none)."""
+    if isinstance(value, int):
+        return value > 0
+    return value.rows > 0 or value.per_parent is not None or value.source is not None
+
+
+def check_storage_engines(
+    conn: Connection, metadata: MetaData, spec: Mapping[str, int | TableSpec], leave_out: str
+) -> None:
+    """MySQL/MariaDB: refuse, before anything is written, to seed a table whose storage engine
+    cannot roll back (see :func:`seedlib.load.mysql.unsafe_engines`); ``leave_out`` says how
+    to leave a table out (``{table}`` for its name)."""
+    if conn.dialect.name not in ("mysql", "mariadb"):
+        return
+    from seedlib.load.mysql import refuse_unsafe_engines
+
+    tables = [
+        metadata.tables[n] for n, v in spec.items() if n in metadata.tables and writes_rows(v)
+    ]
+    refuse_unsafe_engines(conn, tables, leave_out)
 
 
 def _table_named(metadata: MetaData, name: str, default_schema: str | None) -> str:

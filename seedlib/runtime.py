@@ -12,7 +12,7 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -286,7 +286,9 @@ def _migrate(context: EnvironmentContext, state: RunState, conn: Connection) -> 
         else:
             check_present(conn, state.project)
         check_parameters(state, conn)
-        check_pending_sources(state, conn, str(context.get_revision_argument() or "heads"))
+        destination = str(context.get_revision_argument() or "heads")
+        check_pending_sources(state, conn, destination)
+        check_pending_engines(state, conn, destination)
     elif state.direction == "downgrade":
         target = context.get_revision_argument()
         removing = revisions_to_remove(state.project, conn, str(target or "base"))
@@ -404,6 +406,40 @@ def check_pending_sources(state: RunState, conn: Connection, destination: str) -
         for spec in specs:
             if spec:
                 check_sources(metadata, spec, state.settings)
+
+
+def check_pending_engines(state: RunState, conn: Connection, destination: str) -> None:
+    """MySQL/MariaDB: refuse, before the first revision runs, to seed a table whose storage
+    engine cannot roll back (MyISAM, Aria …). The tables are those in the ``SEEDS`` of every
+    revision this upgrade applies; a revision without ``SEEDS`` may seed any table of the
+    models, so all of them are checked.
+
+    Raises:
+        ConfigurationError: see :func:`seedlib.load.mysql.refuse_unsafe_engines`.
+    """
+    if conn.dialect.name not in ("mysql", "mariadb"):
+        return
+    from seedlib.direct import writes_rows
+    from seedlib.load.mysql import refuse_unsafe_engines
+
+    current = applied_seed_revisions(conn)
+    specs: list[object]
+    try:
+        scripts = list(state.project.script.iterate_revisions(destination, current or "base"))
+        specs = [getattr(script.module, "SEEDS", None) for script in scripts]
+    except Exception:  # relative targets (+1): every table of the models is checked
+        specs = [None]
+    if not specs:
+        return
+    metadata = state.schema(conn)
+    names: dict[str, None] = {}
+    for spec in reversed(specs):  # (oldest revision first)
+        if not isinstance(spec, Mapping):
+            names.update(dict.fromkeys(metadata.tables))
+            continue
+        names.update((name, None) for name, value in spec.items() if writes_rows(value))
+    tables = [metadata.tables[n] for n in names if n in metadata.tables]
+    refuse_unsafe_engines(conn, tables, "take {table} out of the seed revision's SEEDS")
 
 
 def remove_revision(state: RunState, conn: Connection, revision: str, *, action: str) -> None:

@@ -324,3 +324,63 @@ def enforced_foreign_key(
         len(parts) == 1 and parts[0][0] == 1 and tuple(parts[0][2:]) == wanted
         for parts in by_constraint.values()
     )
+
+
+#: Tables (not views or sequences) whose storage engine lacks transactions or savepoints, with
+#: that engine (NULL: an engine the server does not have loaded).
+_UNSAFE_ENGINES = """
+SELECT t.TABLE_NAME, t.ENGINE
+FROM information_schema.TABLES AS t
+LEFT JOIN information_schema.ENGINES AS e ON e.ENGINE = t.ENGINE
+WHERE t.TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND t.TABLE_NAME IN :names
+  AND t.TABLE_TYPE NOT IN ('VIEW', 'SEQUENCE')
+  AND NOT (COALESCE(e.TRANSACTIONS, 'NO') = 'YES' AND COALESCE(e.SAVEPOINTS, 'NO') = 'YES')
+"""
+
+
+def unsafe_engines(conn: Connection, tables: Sequence[Table]) -> list[tuple[Table, str]]:
+    """The tables among ``tables`` whose storage engine cannot roll back (MyISAM, Aria, MEMORY,
+    CSV …): each with its engine's name, in the order given.
+
+    Seeding writes a table's rows, its ledger entries and its progress in one transaction, and
+    bisects a rejected batch inside savepoints: rows written to such a table would stay when
+    the revision rolls back, with no ledger entry for a rollback to find them by.
+    """
+    from sqlalchemy import bindparam
+
+    by_schema: dict[str | None, list[Table]] = {}
+    for table in tables:
+        by_schema.setdefault(table.schema, []).append(table)
+    query = text(_UNSAFE_ENGINES).bindparams(bindparam("names", expanding=True))
+    found: dict[tuple[str | None, str], str] = {}
+    for schema, members in by_schema.items():
+        rows = conn.execute(query, {"schema": schema, "names": [t.name for t in members]})
+        # (names compare exactly here: information_schema's collation ignores case, and on
+        # Linux `Log` and `log` are two tables)
+        found.update({(schema, str(name)): str(engine or "unknown") for name, engine in rows})
+    return [(t, found[(t.schema, t.name)]) for t in tables if (t.schema, t.name) in found]
+
+
+def refuse_unsafe_engines(conn: Connection, tables: Sequence[Table], leave_out: str) -> None:
+    """Refuse, before anything is written, to seed tables :func:`unsafe_engines` finds.
+
+    Args:
+        leave_out: how the caller leaves a table out, with ``{table}`` for its name
+            (``--table {table}=0``).
+
+    Raises:
+        ConfigurationError: names the tables, their engines and what to do.
+    """
+    from seedlib.exceptions import ConfigurationError
+
+    unsafe = unsafe_engines(conn, tables)
+    if not unsafe:
+        return
+    named = ", ".join(f"{t.fullname} ({engine})" for t, engine in unsafe)
+    first = unsafe[0][0].fullname
+    raise ConfigurationError(
+        f"cannot seed {named}: the storage engine does not support transactions and "
+        "savepoints, so rows written there could not be rolled back, nor found by a rollback "
+        f"later; convert the table(s) (ALTER TABLE {first} ENGINE=InnoDB), or leave them out "
+        f"({leave_out.format(table=first)})"
+    )
