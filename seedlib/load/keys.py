@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, text
@@ -18,8 +19,9 @@ def reserve_keys(
 ) -> range | list[int]:
     """Reserve ``count`` integer keys for ``table.column``, ascending.
 
-    On PostgreSQL keys come from the column's sequence when it has one (``nextval``), so rows
-    the application inserts at the same time get other keys. Otherwise the keys follow the
+    On PostgreSQL keys come from the column's sequence when it has one (``nextval``), and on
+    MariaDB from the sequence its default draws from (``DEFAULT NEXTVAL(s)``), so rows the
+    application inserts at the same time get other keys. Otherwise the keys follow the
     current maximum; callers hold the seeding lock and a write transaction (SQLite's
     ``BEGIN IMMEDIATE``) while they insert.
 
@@ -36,6 +38,12 @@ def reserve_keys(
         sequence = conn.execute(text(_SEQUENCE), {"t": qualified, "c": column.name}).scalar()
         if sequence:
             return _from_sequence(conn, table, column, sequence, count)
+    if conn.dialect.name in ("mysql", "mariadb"):
+        sequence = _mariadb_sequence(conn, table, column)
+        if sequence is not None:
+            drawn = _from_mariadb_sequence(conn, table, column, sequence, count)
+            if drawn is not None:
+                return drawn
     start = int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one()) + 1
     if conn.dialect.name in ("mysql", "mariadb"):
         # Start past the AUTO_INCREMENT counter too, so keys the server already handed out
@@ -130,3 +138,95 @@ def _from_sequence(
 def allocate_keys(conn: Connection, table: Table, column: Column[int], count: int) -> list[int]:
     """:func:`reserve_keys` as a list (prefer ``reserve_keys``: it stays small)."""
     return list(reserve_keys(conn, table, column, count))
+
+
+#: A MariaDB column default that draws from a sequence, as ``information_schema.COLUMNS``
+#: shows it (``DEFAULT NEXTVAL(s)`` and ``DEFAULT NEXT VALUE FOR s`` alike):
+#: ``nextval(`db`.`s`)``, names quoted by the server.
+_NEXTVAL = re.compile(r"nextval\(((?:`(?:[^`]|``)+`\.)?`(?:[^`]|``)+`)\)", re.IGNORECASE)
+
+
+def _mariadb_sequence(conn: Connection, table: Table, column: Column[int]) -> str | None:
+    """The sequence ``column``'s default draws its keys from (quoted), or None."""
+    found = conn.execute(
+        text(
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_DEFAULT FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :t "
+            "AND COLUMN_NAME = :c"
+        ),
+        {"schema": table.schema, "t": table.name, "c": column.name},
+    ).all()
+    for table_name, column_name, default in found:
+        # (information_schema compares names without case: `Log` and `log` are two tables)
+        if (table_name, column_name) == (table.name, column.name) and default:
+            match = _NEXTVAL.fullmatch(str(default).strip())
+            if match:
+                return match.group(1)
+    return None
+
+
+def _sequence_engine(conn: Connection) -> bool:
+    """Whether MariaDB's SEQUENCE engine (the ``seq_1_to_<n>`` tables) is there."""
+    support = conn.execute(
+        text("SELECT SUPPORT FROM information_schema.ENGINES WHERE ENGINE = 'SEQUENCE'")
+    ).scalar()
+    return str(support or "").upper() in ("YES", "DEFAULT")
+
+
+def _draw_mariadb(conn: Connection, sequence: str, count: int) -> list[int]:
+    """``count`` values of ``sequence``, sorted."""
+    if _sequence_engine(conn):
+        # (the LIMIT keeps the derived table from being merged into an outer query, where
+        # NEXTVAL could be evaluated more than once per row)
+        found = conn.execute(
+            text(f"SELECT NEXTVAL({sequence}) FROM seq_1_to_{count} LIMIT {count}")
+        ).scalars()
+        return sorted(int(k) for k in found)
+    taken: list[int] = []
+    while len(taken) < count:  # without it: up to 1,000 NEXTVAL in one statement (slower)
+        width = min(1000, count - len(taken))
+        row = conn.execute(text("SELECT " + ", ".join([f"NEXTVAL({sequence})"] * width))).one()
+        taken.extend(int(k) for k in row)
+    return sorted(taken)
+
+
+def _from_mariadb_sequence(
+    conn: Connection, table: Table, column: Column[int], sequence: str, count: int
+) -> range | list[int] | None:
+    """Keys drawn from a MariaDB sequence (None for a descending one: keys then follow the
+    column's maximum). The sequence is first moved past keys the application set by hand,
+    and nothing is drawn past what the sequence or the column holds."""
+    top, step = conn.execute(text(f"SELECT maximum_value, increment FROM {sequence}")).one()
+    step = int(step)
+    if step <= 0:
+        return None
+    highest = conn.execute(select(func.max(column))).scalar()
+    if highest is not None:  # (SETVAL never moves a sequence back)
+        conn.execute(text(f"SELECT SETVAL({sequence}, {int(highest)})"))
+    first = int(conn.execute(text(f"SELECT NEXTVAL({sequence})")).scalar_one())
+    last = first + step * (count - 1)
+    if last > int(top):
+        raise ConfigurationError(
+            f"{table.fullname}.{column.name} cannot take {count:,} more keys: its sequence "
+            f"{sequence} stops at {int(top):,}; ask for fewer rows"
+        )
+    _fits(table, column, last)
+    if count == 1:
+        return range(first, first + 1)
+    rest = count - 1
+    if _sequence_engine(conn):
+        # Only the extremes travel (see _from_sequence); another session drawing at the same
+        # moment makes the block non-contiguous, and the keys are then drawn again in full.
+        low, high, drawn = conn.execute(
+            text(
+                f"SELECT min(k), max(k), count(*) FROM (SELECT NEXTVAL({sequence}) AS k "
+                f"FROM seq_1_to_{rest} LIMIT {rest}) AS reserved"
+            )
+        ).one()
+        if (low, high, drawn) == (first + step, last, rest):
+            return range(first, last + 1, step)
+        return _draw_mariadb(conn, sequence, count)
+    taken = [first, *_draw_mariadb(conn, sequence, rest)]
+    if taken == list(range(first, last + 1, step)):
+        return range(first, last + 1, step)
+    return sorted(taken)
