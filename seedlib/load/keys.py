@@ -22,8 +22,9 @@ def reserve_keys(
     On PostgreSQL keys come from the column's sequence when it has one (``nextval``), and on
     MariaDB from the sequence its default draws from (``DEFAULT NEXTVAL(s)``), so rows the
     application inserts at the same time get other keys. Otherwise the keys follow the
-    current maximum; callers hold the seeding lock and a write transaction (SQLite's
-    ``BEGIN IMMEDIATE``) while they insert.
+    current maximum (and MySQL's ``AUTO_INCREMENT`` counter, or the ``sqlite_sequence`` of an
+    SQLite ``AUTOINCREMENT`` table); callers hold the seeding lock and a write transaction
+    (SQLite's ``BEGIN IMMEDIATE``) while they insert.
 
     Contiguous keys (always, except when another session draws from the same sequence at the
     same moment) come back as a ``range``: constant memory however many rows are seeded, where a
@@ -56,6 +57,8 @@ def reserve_keys(
             {"t": table.name},
         ).scalar()
         start = max(start, int(counter or 0))
+    if conn.dialect.name == "sqlite":
+        start = max(start, _sqlite_sequence(conn, table) + 1)
     if conn.dialect.name != "sqlite":  # (where every INTEGER holds 64 bits)
         _fits(table, column, start + count - 1)
     return range(start, start + count)
@@ -75,6 +78,26 @@ SELECT COALESCE(pg_get_serial_sequence(:t, :c), (
     WHERE ad.adrelid = CAST(:t AS regclass) AND a.attname = :c
     LIMIT 1))
 """
+
+
+def _sqlite_sequence(conn: Connection, table: Table) -> int:
+    """The largest key an SQLite ``AUTOINCREMENT`` table has handed out (``sqlite_sequence``),
+    0 for other tables: keys past the maximum alone would reuse keys of rows the application
+    deleted, which ``AUTOINCREMENT`` promises it never does. (Inserting the seeded keys moves
+    the counter past them.)"""
+    from seedlib.db import server_name
+
+    schema = f"{server_name(conn, table.schema)}." if table.schema else ""
+    exists = conn.execute(
+        text(f"SELECT count(*) FROM {schema}sqlite_master WHERE name = 'sqlite_sequence'")
+    ).scalar()
+    if not exists:
+        return 0
+    seq = conn.execute(
+        text(f"SELECT max(seq) FROM {schema}sqlite_sequence WHERE name = :t COLLATE NOCASE"),
+        {"t": table.name},
+    ).scalar()
+    return int(seq or 0)
 
 
 def _fits(table: Table, column: Column[int], highest: int) -> None:
