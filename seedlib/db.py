@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import string
 import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +103,11 @@ def reflect_into(metadata: MetaData, conn: Connection, schema: str | None = None
     """``metadata.reflect``, without SQLAlchemy's warning for each column of a type it does not
     know (``xml``, ``ltree``, ``hstore``): seedlib compares such values as text, and a warning
     per column would bury the one line a command prints."""
-    with warnings.catch_warnings():
+    with (
+        warnings.catch_warnings(),
+        _mysql_names_unescaped(conn),
+        _sqlite_references_resolved(conn),
+    ):
         warnings.filterwarnings("ignore", message="Did not recognize type", category=SAWarning)
         metadata.reflect(conn, schema=schema)
     for table in metadata.tables.values():  # (also those another schema's keys brought in)
@@ -109,6 +116,138 @@ def reflect_into(metadata: MetaData, conn: Connection, schema: str | None = None
             _unwrap_domains(table)
             if conn.dialect.name == "sqlite":
                 _inline_uniques(conn, table)
+
+
+@contextmanager
+def _dialect_method(conn: Connection, name: str, wrap: Callable[[Any], Any]) -> Iterator[None]:
+    """Replace the dialect's method ``name`` by ``wrap(original)`` for the block (on this
+    dialect object only), where SQLAlchemy's reflection offers no hook."""
+    dialect = conn.dialect
+    if not callable(getattr(dialect, name, None)):
+        yield
+        return
+    shadowed = vars(dialect).get(name)
+    setattr(dialect, name, wrap(getattr(dialect, name)))
+    try:
+        yield
+    finally:
+        if shadowed is None:
+            delattr(dialect, name)
+        else:
+            setattr(dialect, name, shadowed)
+
+
+@contextmanager
+def _sqlite_references_resolved(conn: Connection) -> Iterator[None]:
+    """SQLite: the tables and columns foreign keys refer to, by their own names. SQLite folds
+    the case of names (``REFERENCES parent(ID)`` refers to ``parent.id``); SQLAlchemy took the
+    key's spelling and failed with ``NoReferencedColumnError``, or reflected ``PARENT`` as a
+    table of its own."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+
+    def wrap(original: Callable[..., list[dict[str, Any]]]) -> Callable[..., Any]:
+        def get_foreign_keys(
+            connection: Connection, table_name: str, schema: str | None = None, **kw: Any
+        ) -> list[dict[str, Any]]:
+            keys = original(connection, table_name, schema=schema, **kw)
+            dialect = connection.dialect
+            for key in keys:
+                where = key.get("referred_schema") or schema
+                tables = dialect.get_table_names(connection, schema=where, **kw)
+                referred = _folded(key["referred_table"], tables)
+                if referred is None:
+                    continue
+                key["referred_table"] = referred
+                if not key["referred_columns"]:  # ``REFERENCES Parent``: its primary key
+                    primary = dialect.get_pk_constraint(connection, referred, schema=where, **kw)
+                    key["referred_columns"] = list(primary["constrained_columns"])
+                columns = [
+                    str(c["name"])
+                    for c in dialect.get_columns(connection, referred, schema=where, **kw)
+                ]
+                key["referred_columns"] = [
+                    _folded(c, columns) or c for c in key["referred_columns"]
+                ]
+            return keys
+
+        return get_foreign_keys
+
+    with _dialect_method(conn, "get_foreign_keys", wrap):
+        yield
+
+
+def _folded(name: str, names: Sequence[str]) -> str | None:
+    """The one of ``names`` SQLite takes ``name`` for: itself, else the one equal to it but for
+    the case of ASCII letters (the only case SQLite folds in names)."""
+    if name in names:
+        return name
+    fold = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+    found = [n for n in names if n.translate(fold) == name.translate(fold)]
+    return found[0] if len(found) == 1 else None
+
+
+#: What MySQL's ``SHOW CREATE TABLE`` writes for characters in ENUM and SET members.
+_MYSQL_ESCAPES = {"\\\\": "\\", "\\0": "\0", "\\n": "\n", "\\r": "\r", "\\Z": "\x1a"}
+
+
+@contextmanager
+def _mysql_names_unescaped(conn: Connection) -> Iterator[None]:
+    """MySQL/MariaDB: column names and ENUM/SET members as the server holds them. SQLAlchemy
+    reads them from ``SHOW CREATE TABLE`` as written there: a backtick in a column name
+    doubled (every statement then named an unknown column), a backslash or a newline in a
+    member escaped (every row holding it was refused)."""
+    if conn.dialect.name not in ("mysql", "mariadb"):
+        yield
+        return
+
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        def parsed_state(
+            connection: Connection, table_name: str, schema: str | None = None, **kw: Any
+        ) -> Any:
+            state = original(connection, table_name, schema, **kw)
+            if not getattr(state, "seedlib_unescaped", False):  # (cached per reflection)
+                _unescape_state(connection, state)
+                state.seedlib_unescaped = True
+            return state
+
+        return parsed_state
+
+    with _dialect_method(conn, "_parsed_state_or_create", wrap):
+        yield
+
+
+def _unescape_state(conn: Connection, state: Any) -> None:
+    import re
+
+    from sqlalchemy.dialects.mysql import ENUM, SET
+
+    unquote = conn.dialect.identifier_preparer._unescape_identifier
+    escape = re.compile(r"\\[\\0nrZ]")
+
+    def member(value: str) -> str:
+        return escape.sub(lambda m: _MYSQL_ESCAPES[m.group(0)], value)
+
+    for column in state.columns:
+        column["name"] = unquote(column["name"])
+        kind = column["type"]
+        if isinstance(kind, ENUM):
+            column["type"] = ENUM(
+                *(member(v) for v in kind.enums), charset=kind.charset, collation=kind.collation
+            )
+        elif isinstance(kind, SET):
+            column["type"] = SET(
+                *(member(v) for v in kind.values),
+                charset=kind.charset,
+                collation=kind.collation,
+                retrieve_as_bitwise=kind.retrieve_as_bitwise,
+            )
+    for key in state.keys:
+        key["columns"] = [(unquote(name), *rest) for name, *rest in key["columns"]]
+    for constraint in state.fk_constraints:
+        constraint["local"] = [unquote(c) for c in constraint["local"]]
+        constraint["foreign"] = [unquote(c) for c in constraint["foreign"]]
 
 
 def _inline_uniques(conn: Connection, table: Table) -> None:
