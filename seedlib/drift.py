@@ -3,13 +3,14 @@ against the application's models. Differences are returned as data."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Table
+from sqlalchemy.exc import NoSuchTableError
 
 from seedlib.exceptions import DriftDetected
 from seedlib.integrations.alembic import include_object
@@ -136,7 +137,43 @@ def model_diffs(conn: Connection, metadata: MetaData) -> list[dict[str, Any]]:
     context = MigrationContext.configure(
         conn, opts={"include_object": include_object, "compare_type": True}
     )
-    return [item for diff in compare_metadata(context, metadata) for item in render_diff(diff)]
+    diffs = [item for diff in compare_metadata(context, metadata) for item in render_diff(diff)]
+    return diffs + _missing_checks(conn, metadata)
+
+
+def _missing_checks(conn: Connection, metadata: MetaData) -> list[dict[str, Any]]:
+    """Named CHECK constraints of the models that the live table lacks (Alembic does not
+    compare CHECKs). Live CHECKs the models lack are not reported: MariaDB adds its own for
+    JSON columns."""
+    from sqlalchemy import CheckConstraint, inspect
+
+    inspector = inspect(conn)
+    preparer = conn.dialect.identifier_preparer
+    found: list[dict[str, Any]] = []
+    for table in metadata.sorted_tables:
+        wanted = {}
+        for constraint in table.constraints:
+            if isinstance(constraint, CheckConstraint) and constraint.name:
+                name = preparer.format_constraint(constraint)
+                if isinstance(name, str):
+                    wanted[name.strip('"`').lower()] = name.strip('"`')
+        if not wanted:
+            continue
+        try:
+            live = inspector.get_check_constraints(table.name, schema=table.schema)
+        except (NotImplementedError, NoSuchTableError):
+            continue
+        have = {str(c.get("name") or "").lower() for c in live}
+        found += [
+            {
+                "op": "remove_check",
+                "object": f"{table.fullname}.{name}",
+                "message": f"check constraint {table.fullname}.{name} is missing",
+            }
+            for key, name in sorted(wanted.items())
+            if key not in have
+        ]
+    return found
 
 
 def check_models(conn: Connection, project: Project) -> None:
@@ -157,10 +194,23 @@ def check_models(conn: Connection, project: Project) -> None:
         )
 
 
+def _needs_a_value(column: Mapping[str, Any]) -> bool:
+    """A live column (as the inspector reports it) that an INSERT must give a value."""
+    return not (
+        column.get("nullable", True)
+        or column.get("default") is not None
+        or column.get("computed")
+        or column.get("identity")
+        or column.get("autoincrement") is True
+    )
+
+
 def check_present(conn: Connection, project: Project) -> None:
     """Refuse when a table or column of the application's models is missing from the live
-    database, though its schema revision is the head (dropped by hand, say): the seeds would
-    fail half-way through. Cheap, so always checked; ``--strict`` compares everything.
+    database, though its schema revision is the head (dropped by hand, say), or when the
+    database refuses NULL in a column the seeds may leave NULL (one the models lack, or
+    declare nullable): the seeds would fail half-way through. Cheap, so always checked;
+    ``--strict`` compares everything.
 
     Raises:
         DriftDetected: naming the first missing table or column.
@@ -181,11 +231,28 @@ def check_present(conn: Connection, project: Project) -> None:
         if table.name not in names[table.schema]:
             missing.append({"message": f"table {table.fullname} is missing"})
             continue
-        live = {c["name"] for c in inspector.get_columns(table.name, schema=table.schema)}
+        columns = {c["name"]: c for c in inspector.get_columns(table.name, schema=table.schema)}
         missing += [
             {"message": f"column {table.fullname}.{c.name} is missing"}
             for c in table.columns
-            if c.name not in live and c.computed is None
+            if c.name not in columns and c.computed is None
+        ]
+        # Columns the seeds would leave NULL that the database refuses NULL in.
+        missing += [
+            {
+                "message": f"column {table.fullname}.{name} is NOT NULL without a default "
+                "but not in the models"
+            }
+            for name, c in columns.items()
+            if name not in table.c and _needs_a_value(c)
+        ]
+        missing += [
+            {
+                "message": f"column {table.fullname}.{c.name} is NOT NULL in the database but "
+                "nullable in the models"
+            }
+            for c in table.columns
+            if c.name in columns and c.nullable and _needs_a_value(columns[c.name])
         ]
     if missing:
         raise DriftDetected(

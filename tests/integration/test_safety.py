@@ -130,6 +130,38 @@ def test_model_drift_is_reported_by_check_and_refused_by_strict(app_db: str) -> 
     assert seedctl("upgrade").exit_code == 0
 
 
+def test_a_dropped_check_and_a_column_the_seeds_cannot_fill_are_drift(app_db: str) -> None:
+    """``check`` and ``--strict`` said "No drift" for a dropped CHECK; a NOT NULL column the
+    models lack let s001 commit with 0 clients, and s002 then failed saying clients "has no
+    rows and is not seeded"."""
+    if app_db.startswith("sqlite"):
+        pytest.skip("SQLite can neither drop a CHECK nor add a NOT NULL column without default")
+    seedctl = Seedctl(app_db)
+    execute(app_db, "ALTER TABLE clients DROP CONSTRAINT ck_clients_credit_limit_nonnegative")
+    drift = seedctl("check", "--json")
+    assert drift.exit_code == 3
+    messages = [d["message"] for d in json.loads(drift.stdout)["diffs"]]
+    assert "check constraint clients.ck_clients_credit_limit_nonnegative is missing" in messages
+    assert seedctl("upgrade", "--strict").exit_code == 3
+
+    execute(app_db, "ALTER TABLE clients ADD COLUMN extra_code INTEGER NOT NULL")
+    refused = seedctl("upgrade")
+    assert refused.exit_code == 3
+    assert "clients.extra_code is NOT NULL without a default" in refused.stderr
+    assert table_counts(app_db, TERP_TABLES) == dict.fromkeys(TERP_TABLES, 0)
+    execute(app_db, "ALTER TABLE clients DROP COLUMN extra_code")
+    execute(
+        app_db,
+        "ALTER TABLE brands ALTER COLUMN description SET NOT NULL"
+        if app_db.startswith("postgresql")
+        else "ALTER TABLE brands MODIFY description TEXT NOT NULL",
+    )
+    refused = seedctl("upgrade")
+    assert refused.exit_code == 3
+    assert "brands.description is NOT NULL in the database but nullable" in refused.stderr
+    assert table_counts(app_db, TERP_TABLES) == dict.fromkeys(TERP_TABLES, 0)
+
+
 def test_dry_runs_write_nothing(seedctl: Seedctl) -> None:
     dry = seedctl("upgrade", "--dry-run")
     assert dry.exit_code == 0
