@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeAlias
@@ -167,15 +168,17 @@ def _replace_digits(value: str, digits: str) -> str:
 
 
 _COUNTRY_CODE = re.compile(r"(\+\d{1,3}[\s.-]|1[\s.-])")
+#: A national trunk prefix (``020 7946 0018``, ``(030) 1234567``).
+_TRUNK = re.compile(r"\(?0")
 
 
 def phone(value: Any, h: int, ctx: MaskContext) -> str:
-    """Digits replaced, punctuation and a leading country code kept; NANP numbers stay dialable
-    in form (area code and exchange start with 2–9)."""
+    """Digits replaced, punctuation and a leading country code or trunk 0 kept; NANP numbers
+    stay dialable in form (area code and exchange start with 2–9)."""
     text = str(value)
     keep = ""
     body = text
-    m = _COUNTRY_CODE.match(text)
+    m = _COUNTRY_CODE.match(text) or _TRUNK.match(text)
     if m:
         keep, body = m.group(0), text[m.end() :]
     n = len(_DIGIT.findall(body))
@@ -267,17 +270,20 @@ def postal_code(value: Any, h: int, ctx: MaskContext) -> str:
 
 
 def tax_id(value: Any, h: int, ctx: MaskContext) -> str:
-    """EINs (``NN-NNNNNNN``) keep a valid IRS prefix; SSNs (``NNN-NN-NNNN``) avoid the area,
-    group and serial numbers never issued; anything else keeps its shape."""
+    """EINs (``NN-NNNNNNN``) keep a valid IRS prefix; SSNs (``NNN-NN-NNNN``, spaced or nine
+    digits) avoid the area, group and serial numbers never issued; anything else keeps its
+    shape."""
     text = str(value).strip()
     if re.fullmatch(r"\d{2}-\d{7}", text):
         return fit(f"{_EIN_PREFIXES[h % len(_EIN_PREFIXES)]}-{(h >> 8) % 10**7:07d}", ctx.length)
-    if re.fullmatch(r"\d{3}-\d{2}-\d{4}", text):
+    ssn = re.fullmatch(r"\d{3}([- ]?)\d{2}\1\d{4}", text)
+    if ssn:
         area = 1 + h % 899
         area = 667 if area == 666 else area
         group = 1 + (h >> 12) % 99
         serial = 1 + (h >> 24) % 9999
-        return fit(f"{area:03d}-{group:02d}-{serial:04d}", ctx.length)
+        sep = ssn.group(1)
+        return fit(f"{area:03d}{sep}{group:02d}{sep}{serial:04d}", ctx.length)
     return fit(_same_class(text, h, keep=0), ctx.length)
 
 
@@ -347,39 +353,96 @@ def date_of_birth(value: Any, h: int, ctx: MaskContext) -> Any:
 #: The look-behind only spares the engine retrying inside a word; matches are the same.
 _EMAIL = r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 _CARD = r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)"
-_SSN = r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)"
-_PHONE = r"(?<![\w])(?:\+\d{1,3}[\s.-])?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?![\w])"
-_WORD = r"\b[A-Z][a-z]+(?:['-][A-Z][a-z]+)?\b"
+#: SSNs dashed, spaced or as nine digits standing alone (not part of a longer number, a
+#: decimal or a dashed code), and dashed EINs.
+_SSN = (
+    r"(?<![\d.,-])(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9}|\d{2}-\d{7})"
+    r"(?![\d-]|[.,]\d)"
+)
+#: North American numbers, ``+CC`` international numbers in groups (``+44 20 7946 0018``,
+#: ``+33 (0)1 23 45 67 89``) and national numbers with a trunk 0 (``020 7946 0018``); a match
+#: counts as a phone only with :data:`PHONE_DIGITS` digits.
+_PHONE = (
+    r"(?<![\w+])(?:"
+    r"\+\d{1,3}(?:[\s.-]?\(?\d{1,5}\)?){2,6}"
+    r"|\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}"
+    r"|\(?0\d{1,4}\)?[\s.-]?\d{2,4}(?:[\s.-]?\d{2,4}){1,3}"
+    r")(?!\w|[.,]\d)"
+)
+#: Digits of a phone number: 8 to 15 (the ITU maximum); national ones (trunk 0) at least 9,
+#: so that dates like ``01.12.2024`` stay dates.
+PHONE_DIGITS = range(8, 16)
+_NATIONAL_DIGITS = range(9, 16)
+#: A capitalised, camel-case (``McDonald``) or all-caps word, with an apostrophe part
+#: (``O'Brien``, ``Smith's``); hyphenated names are matched part by part.
+_WORD = r"(?<![\w'’])[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:['’][^\W\d_]+){0,2}(?![\w'’])"
 #: Everything free text may embed, in one pass; at one position the earlier kind wins. The
 #: look-aheads skip the digit kinds where no digit starts and names where no capital does
 #: (the same matches, 1.7 times as fast).
 _EMBEDDED = re.compile(
     f"(?P<email>{_EMAIL})"
     f"|(?=[\\d+(])(?:(?P<card>{_CARD})|(?P<tax_id>{_SSN})|(?P<phone>{_PHONE}))"
-    f"|(?=[A-Z])(?P<name>{_WORD})"
+    f"|(?=[A-ZÀ-ÖØ-Þ])(?P<name>{_WORD})"
 )
 _NOT_A_CARD = re.compile(f"(?P<tax_id>{_SSN})|(?P<phone>{_PHONE})")
+_POSSESSIVE = re.compile(r"(.+?)(['’]s)", re.IGNORECASE)
+
+
+def name_key(word: str) -> str:
+    """How a word is looked up in :attr:`Vocabulary.name_words`: accents, case and apostrophes
+    dropped (``O'Brien`` → ``obrien``, ``JOSÉ`` → ``jose``)."""
+    plain = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in plain if c.isalpha() and c.isascii()).casefold()
+
+
+def embedded(text: str, vocabulary: Vocabulary) -> Iterator[tuple[str, str, int, int]]:
+    """``(kind, found, start, end)`` of each piece of PII :func:`free_text` replaces in
+    ``text``: ``email``, ``card_number``, ``tax_id``, ``phone`` or ``first_name``."""
+    names = vocabulary.name_words
+    for m in _EMBEDDED.finditer(text):
+        yield from _classify(m, names)
+
+
+def _classify(m: re.Match[str], names: frozenset[str]) -> Iterator[tuple[str, str, int, int]]:
+    kind, found, start = m.lastgroup, m.group(0), m.start()
+    if kind == "name":
+        if name_key(found) in names:
+            yield "first_name", found, start, m.end()
+            return
+        possessive = _POSSESSIVE.fullmatch(found)
+        if possessive and name_key(possessive.group(1)) in names:
+            stem = possessive.group(1)
+            yield "first_name", stem, start, start + len(stem)
+        return
+    if kind == "card" and not _luhn_valid(found):
+        for inner in _NOT_A_CARD.finditer(found):
+            for k, f, s, e in _classify(inner, names):
+                yield k, f, start + s, start + e
+        return
+    if kind == "phone":
+        digits = len(_DIGIT.findall(found))
+        if digits not in (_NATIONAL_DIGITS if _TRUNK.match(found) else PHONE_DIGITS):
+            return
+    yield ("card_number" if kind == "card" else str(kind)), found, start, m.end()
 
 
 def free_text(value: Any, h: int, ctx: MaskContext) -> str:
-    """Embedded emails, card numbers, SSNs, phone numbers and capitalised names replaced by
-    their masked counterparts (the same ones their own columns get); other words kept."""
+    """Embedded emails, card numbers, SSNs and EINs, phone numbers and names replaced by their
+    masked counterparts (the same ones their own columns get); other words kept. A name in
+    capitals stays in capitals."""
     sub = ctx.submask
-    names = ctx.vocabulary.name_words
-
-    def replace(m: re.Match[str]) -> str:
-        kind, found = m.lastgroup, m.group(0)
-        if kind == "name":
-            if found.lower() not in names:
-                return found
-            kind = "first_name"
-        elif kind == "card" and not _luhn_valid(found):
-            return _NOT_A_CARD.sub(replace, found)
-        elif kind == "card":
-            kind = "card_number"
-        return REDACTED if sub is None else str(sub(str(kind), found))
-
-    return fit(_EMBEDDED.sub(replace, str(value)), ctx.length)
+    text = str(value)
+    out: list[str] = []
+    at = 0
+    for kind, found, start, end in embedded(text, ctx.vocabulary):
+        masked = REDACTED if sub is None else str(sub(kind, found))
+        if kind == "first_name" and found.isupper() and len(found) > 1:
+            masked = masked.upper()
+        out.append(text[at:start])
+        out.append(masked)
+        at = end
+    out.append(text[at:])
+    return fit("".join(out), ctx.length)
 
 
 def _luhn_valid(text: str) -> bool:

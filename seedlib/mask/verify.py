@@ -3,8 +3,9 @@
 The source's PII columns (named explicitly, else suggested by :mod:`seedlib.mask.scan`) give a
 set of original values per kind, normalised as masking normalises them (case, spacing, and for
 phones, tax ids and cards, digits only). Then every text column of the target is read in
-batches; a value equal to an original, or text that embeds an original email or phone number,
-is a finding. Findings carry where and how many — never the values.
+batches; a value equal to an original, or text that embeds an original email, phone number,
+SSN/EIN, card number or full name (found as free-text masking finds them), is a finding.
+Findings carry where and how many — never the values.
 
 Quasi-identifiers (city, first or last name alone, postal code, date of birth) are not checked
 by default: equal values occur by chance (many people are called Smith), so equality proves
@@ -14,15 +15,16 @@ nothing. Name them in ``columns`` to check them anyway.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, select
 
 from seedlib.mask.convert import is_text
+from seedlib.mask.maskers import Vocabulary, embedded
 from seedlib.mask.policy import QUASI_IDENTIFIERS
-from seedlib.mask.scan import EMAIL_RE, kind_from_name, kind_from_values
+from seedlib.mask.scan import kind_from_name, kind_from_values
 from seedlib.mask.session import normalise
 from seedlib.mask.sources import reader
 
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
 
 
 _DIGIT_KINDS = frozenset({"phone", "tax_id", "card_number"})
+#: Kinds found inside free text (see :func:`in_text`).
+_EMBEDDED_KINDS = ("email", "phone", "tax_id", "card_number", "person_name")
 _MIN_DIGITS = 7
 _PHONE_IN_TEXT = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
 _SAMPLE_ROWS = 200
@@ -90,8 +94,9 @@ def _originals(
     source: RowSource, columns: Mapping[str, str], batch_rows: int
 ) -> dict[str, set[str]]:
     sets: dict[str, set[str]] = {kind: set() for kind in columns.values()}
-    sets.setdefault("email", set())
-    sets.setdefault("phone", set())
+    for kind in _EMBEDDED_KINDS:
+        sets.setdefault(kind, set())
+    vocabulary = Vocabulary()
     total = source.count()
     for start in range(0, total, batch_rows):
         for row in source.rows(start, min(total, start + batch_rows)):
@@ -100,9 +105,8 @@ def _originals(
                 if value is None or value == "":
                     continue
                 if kind == "free_text":
-                    text = str(value)
-                    sets["email"].update(m.casefold() for m in EMAIL_RE.findall(text))
-                    sets["phone"].update(_digits(m) for m in _PHONE_IN_TEXT.findall(text))
+                    for found_kind, key in in_text(_flat_text(value), vocabulary):
+                        sets[found_kind].add(key)
                     continue
                 key = normalise(kind, value)
                 if kind in _DIGIT_KINDS and len(key) < _MIN_DIGITS:
@@ -110,6 +114,40 @@ def _originals(
                 sets[kind].add(key)
     sets.pop("free_text", None)
     return {kind: values for kind, values in sets.items() if values}
+
+
+def in_text(text: str, vocabulary: Vocabulary) -> Iterator[tuple[str, str]]:
+    """``(kind, normalised value)`` of the PII that free-text masking replaces in ``text``:
+    emails, phone numbers, SSNs/EINs, card numbers, and full names (two or more names in a
+    row; a single name is a quasi-identifier)."""
+    run: list[str] = []
+    end = -1
+    for kind, found, start, stop in embedded(text, vocabulary):
+        if kind == "first_name":
+            if run and text[end:start].strip():
+                yield from _full_name(run)
+                run = []
+            run.append(found)
+            end = stop
+            continue
+        key = normalise(kind, found)
+        if kind not in _DIGIT_KINDS or len(key) >= _MIN_DIGITS:
+            yield kind, key
+    yield from _full_name(run)
+
+
+def _full_name(words: list[str]) -> Iterator[tuple[str, str]]:
+    if len(words) >= 2:
+        yield "person_name", normalise("person_name", " ".join(words))
+
+
+def _flat_text(value: Any) -> str:
+    """A JSON value's strings, one per line; other values as text."""
+    if isinstance(value, Mapping):
+        return "\n".join(_flat_text(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return "\n".join(_flat_text(v) for v in value)
+    return str(value)
 
 
 def _digits(text: str) -> str:
@@ -138,8 +176,8 @@ def verify(
     checked = dict(columns) if columns is not None else pii_columns(source)
     originals = _originals(source, checked, batch_rows)
     report = VerifyReport(checked, {k: len(v) for k, v in originals.items()})
-    emails = originals.get("email", set())
     phones = originals.get("phone", set())
+    vocabulary = Vocabulary()
     engine = reader(database_url)
     try:
         with engine.connect() as conn:
@@ -155,7 +193,7 @@ def verify(
                     query = select(column).where(column.is_not(None))
                     for value in result.execute(query).scalars():
                         scanned += 1
-                        _check(str(value), originals, emails, phones, counts)
+                        _check(str(value), originals, phones, vocabulary, counts)
                     report.scanned[f"{table.name}.{column.name}"] = scanned
                     report.findings.extend(
                         Finding(table.name, column.name, kind, how, n)
@@ -169,8 +207,8 @@ def verify(
 def _check(
     text: str,
     originals: Mapping[str, set[str]],
-    emails: set[str],
     phones: set[str],
+    vocabulary: Vocabulary,
     counts: dict[tuple[str, str], int],
 ) -> None:
     hit = False
@@ -181,14 +219,13 @@ def _check(
         if normalise(kind, text) in values:
             counts[kind, "exact"] = counts.get((kind, "exact"), 0) + 1
             hit = True
-    if hit or len(text) < 8:
+    if hit:
         return
-    if emails and "@" in text:
-        for m in EMAIL_RE.findall(text):
-            if m.casefold() in emails:
-                counts["email", "embedded"] = counts.get(("email", "embedded"), 0) + 1
-                return
-    if phones:
+    for kind, key in in_text(text, vocabulary):
+        if key in originals.get(kind, ()):
+            counts[kind, "embedded"] = counts.get((kind, "embedded"), 0) + 1
+            return
+    if phones and len(text) >= 8:
         for m in _PHONE_IN_TEXT.findall(text):
             if _digits(m) in phones:
                 counts["phone", "embedded"] = counts.get(("phone", "embedded"), 0) + 1

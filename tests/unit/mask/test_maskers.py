@@ -254,3 +254,46 @@ def test_the_same_input_maps_alike_across_tables(session: MaskingSession) -> Non
     clients = session.column_masker(ColumnRule("email", "email", "email", 255, unique=False))
     emails = [f"person{i}@firm{i % 13}.com" for i in range(5000)]
     assert [users(e) for e in emails] == [clients(e) for e in reversed(emails)][::-1]
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        "Angela McDonald",
+        "JOSE GARCIA",
+        "Sean O'Brien",
+        "Kevin O’Connor's",
+        "SSN 123456789",
+        "SSN 123 45 6789",
+        "+44 20 7946 0018",
+        "+33 1 23 45 67 89",
+        "+49-30-1234567",
+        "020 7946 0018",
+    ],
+)
+def test_free_text_replaces_names_numbers_in_other_shapes(
+    leak: str, session: MaskingSession
+) -> None:
+    masked = session.mask("free_text", f"Note: {leak}, see you.")
+    assert masked.startswith("Note: ")
+    assert masked.endswith(", see you.")
+    for word in re.findall(r"[A-Za-z'’]{3,}|\d{4,}", leak.removeprefix("SSN ")):
+        if word != "SSN":
+            assert word not in masked, (leak, masked)
+
+
+def test_free_text_keeps_ordinary_words_numbers_and_case(session: MaskingSession) -> None:
+    text = (
+        "NOTE: PayPal order 1234567890.50 shipped 01.12.2024 (v1.2.3) to iPhone users; "
+        "Paid $12,345,678.00 for 12 units."
+    )
+    assert session.mask("free_text", text) == text
+    shouted = session.mask("free_text", "CALL JOSE GARCIA TODAY")
+    assert re.fullmatch(r"CALL [A-Z]+ [A-Z]+ TODAY", shouted)
+    assert "JOSE" not in shouted
+    # Undashed SSNs keep their shape, and map like the dashed form (digits are the identity).
+    undashed = session.mask("free_text", "ssn 123456789")
+    assert re.fullmatch(r"ssn \d{9}", undashed)
+    dashed = session.mask("tax_id", "123-45-6789")
+    assert undashed == "ssn " + dashed.replace("-", "")
+    assert session.mask("phone", "020 7946 0018").startswith("0")

@@ -76,3 +76,45 @@ def test_verify_finds_exact_and_embedded_originals(
         ("email", "email"),
         ("notes", "email"),
     }
+
+
+def test_verify_finds_names_and_numbers_free_text_masking_replaces(
+    db_url: str, tmp_path: Path, session: MaskingSession
+) -> None:
+    notes = [
+        "Met JOSE GARCIA today",
+        "Ask Sean O'Brien about it",
+        "SSN on file: 123456789",
+        "London office +44 20 7946 0018",
+    ]
+    csv = tmp_path / "people.csv"
+    csv.write_text("id,notes\n" + "".join(f'{i},"{n}"\n' for i, n in enumerate(notes, 1)))
+    source = CsvSource(csv)
+    metadata = MetaData()
+    people = Table(
+        "people", metadata, Column("id", Integer, primary_key=True), Column("notes", Text)
+    )
+    engine = create_engine(normalise_url(db_url))
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            people.insert(),
+            [{"id": i, "notes": session.mask("free_text", n)} for i, n in enumerate(notes, 1)],
+        )
+    assert verify(source, db_url, columns={"notes": "free_text"}).ok
+    leaked = [
+        "Jose Garcia called",
+        "a note for SEAN O'BRIEN",
+        "ssn 123-45-6789",
+        "tel. +44-20-7946-0018",
+    ]
+    with engine.begin() as conn:
+        conn.execute(people.insert(), [{"id": 10 + i, "notes": n} for i, n in enumerate(leaked)])
+    engine.dispose()
+    report = verify(source, db_url, columns={"notes": "free_text"})
+    found = {(f.column, f.kind, f.how): f.count for f in report.findings}
+    assert found == {
+        ("notes", "person_name", "embedded"): 2,
+        ("notes", "tax_id", "embedded"): 1,
+        ("notes", "phone", "embedded"): 1,
+    }
