@@ -78,8 +78,7 @@ class MaskedSource:
         for start in range(0, total, self._batch_rows):
             batch = self.source.rows(start, min(total, start + self._batch_rows))
             for rule in rules:
-                scope = f"{self.policy.table}.{rule.column}"
-                self.session.reserve(rule, (row.get(rule.column) for row in batch), scope=scope)
+                self.session.reserve(rule, (row.get(rule.column) for row in batch))
 
     def rows(self, start: int, stop: int) -> list[dict[str, Any]]:
         if self._reserve:

@@ -426,6 +426,19 @@ def _classify(m: re.Match[str], names: frozenset[str]) -> Iterator[tuple[str, st
     yield ("card_number" if kind == "card" else str(kind)), found, start, m.end()
 
 
+def strings(value: Any) -> Iterator[str]:
+    """The strings of a JSON value (a dict's values, a list's items, at any depth); any other
+    value as its text."""
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from strings(item)
+    elif value is not None and not isinstance(value, bool | int | float):
+        yield str(value)
+
+
 def free_text(value: Any, h: int, ctx: MaskContext) -> str:
     """Embedded emails, card numbers, SSNs and EINs, phone numbers and names replaced by their
     masked counterparts (the same ones their own columns get); other words kept. A name in
