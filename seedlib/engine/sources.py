@@ -121,6 +121,13 @@ class SourcedTable:
         self._high = max(self._high, start + len(out))
         return out
 
+    def source_value(self, ordinal: int, name: str) -> Any:
+        """``name``'s value in row ``ordinal`` as the source holds it, before masking."""
+        row = self.row(ordinal)
+        masked = self.prepared.masked
+        kept = masked.kept.get(name) if masked is not None else None
+        return kept[ordinal] if kept is not None else row.get(name)
+
     def masking(self) -> dict[str, Any]:
         if self.prepared.skipped is not None:
             return {"skipped": self.prepared.skipped.as_dict()}
@@ -207,6 +214,15 @@ def open_sources(
         out[table.fullname] = SourcedTable(table, source, prepared, opened.count())
     for sourced in out.values():
         sourced.ordinals = _source_keys(sourced)
+        masked = sourced.prepared.masked
+        if masked is None:
+            continue
+        # A masked foreign key to another source's key is looked up by its value before
+        # masking, as the parent's source keys are.
+        for fk in sourced.table.foreign_key_constraints:
+            name = fk.column_keys[0] if len(fk.column_keys) == 1 else None
+            if name in masked.policy.rules and fk.referred_table.fullname in out:
+                masked.keep_originals(name)
     for sourced in out.values():
         if sourced.prepared.masked is not None:
             sourced.prepared.masked.reserve_originals()
@@ -287,7 +303,7 @@ class _Sources(_State):
         parent_name = parent.table.fullname
 
         def remap(o: int, _h: int, _row: Mapping[str, Any]) -> Any:
-            value = sourced.row(o).get(name)
+            value = sourced.source_value(o, name)
             if value is None:
                 return None
             p = ordinals.get(value)

@@ -54,6 +54,9 @@ class MaskedSource:
         self._reserve = reserve
         self._batch_rows = batch_rows
         self.masked_counts: dict[str, int] = {c: 0 for c in policy.rules if c in self.columns}
+        #: Column → ordinal → the value before masking, for the columns :meth:`keep_originals`
+        #: names (foreign keys to another source's keys, which are looked up unmasked).
+        self.kept: dict[str, dict[int, Any]] = {}
         self._maskers: list[tuple[str, Callable[[Any], Any]]] = [
             (name, session.column_masker(rule, scope=f"{policy.table}.{name}"))
             for name, rule in policy.rules.items()
@@ -80,10 +83,16 @@ class MaskedSource:
             for rule in rules:
                 self.session.reserve(rule, (row.get(rule.column) for row in batch))
 
+    def keep_originals(self, column: str) -> None:
+        """Remember ``column``'s values before masking (in :attr:`kept`) as rows are read."""
+        self.kept.setdefault(column, {})
+
     def rows(self, start: int, stop: int) -> list[dict[str, Any]]:
         if self._reserve:
             self.reserve_originals()
         rows = self.source.rows(start, stop)
+        for name, kept in self.kept.items():
+            kept.update((start + i, row.get(name)) for i, row in enumerate(rows))
         counts = self.masked_counts
         for name, mask in self._maskers:
             done = 0

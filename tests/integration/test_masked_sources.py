@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, Text
 
 from seedlib import Source, TableSpec
@@ -14,6 +15,7 @@ from seedlib.config import resolve_settings
 from seedlib.db import engine_for
 from seedlib.engine import seed_tables
 from seedlib.engine.shapes import TableReport
+from seedlib.exceptions import ConfigurationError
 from seedlib.mask.keys import DEVELOPMENT_KEY, MaskingKey
 from seedlib.mask.session import MaskingSession
 from seedlib.track.ledger import ensure_bookkeeping
@@ -89,3 +91,93 @@ def test_an_email_masks_alike_in_a_shorter_foreign_key_and_in_notes(
     dave = masked["hello"]
     assert rows(db_url, "SELECT buyer_email FROM orders") == [(dave,)]
     assert masked["forwarded from " + dave] != first
+
+
+def test_a_pii_foreign_key_to_a_sourced_string_key_keeps_its_rows(
+    db_url: str, tmp_path: Path
+) -> None:
+    metadata = MetaData()
+    Table(
+        "subscribers",
+        metadata,
+        Column("email", String(100), primary_key=True, info={"pii": "email"}),
+        Column("name", String(100), info={"pii": "person_name"}),
+    )
+    Table(
+        "events",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column(
+            "sub_email",
+            String(100),
+            ForeignKey("subscribers.email"),
+            nullable=False,
+            info={"pii": "email"},
+        ),
+        Column("kind", String(20), nullable=False),
+    )
+    subscribers = [
+        {"email": "al@corp.com", "name": "Al Bo"},
+        {"email": "cy@corp.com", "name": "Cy Do"},
+    ]
+    events = [
+        {"id": 1, "sub_email": "al@corp.com", "kind": "open"},
+        {"id": 2, "sub_email": "cy@corp.com", "kind": "click"},
+        {"id": 3, "sub_email": "al@corp.com", "kind": "click"},
+    ]
+    spec: dict[str, int | TableSpec] = {
+        "subscribers": TableSpec(source=Source(write_csv(tmp_path / "subs.csv", subscribers))),
+        "events": TableSpec(source=Source(write_csv(tmp_path / "events.csv", events))),
+    }
+    reports = {r.table: r.as_dict() for r in seed(db_url, metadata, spec)}
+    assert reports["events"]["rows"] == 3, reports["events"]
+    assert reports["events"]["masking"]["sub_email"]["values"] == 3
+    joined = rows(
+        db_url,
+        "SELECT e.id, s.email FROM events e JOIN subscribers s ON s.email = e.sub_email "
+        "ORDER BY e.id",
+    )
+    assert len(joined) == 3
+    assert joined[0][1] == joined[2][1] != joined[1][1]
+    assert not {e for _, e in joined} & {s["email"] for s in subscribers}
+
+
+def test_case_variants_in_a_unique_column_all_land(db_url: str, tmp_path: Path) -> None:
+    metadata = MetaData()
+    Table(
+        "people",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("email", String(255), unique=True, info={"pii": "email"}),
+        Column("login", String(50), unique=True),
+    )
+    people = [
+        {"id": 1, "email": "Alice@Corp.com", "login": "alice1"},
+        {"id": 2, "email": "alice@corp.com", "login": "alice2"},
+        {"id": 3, "email": "bob@corp.com", "login": "bob"},
+    ]
+    spec: dict[str, int | TableSpec] = {
+        "people": TableSpec(source=Source(write_csv(tmp_path / "people.csv", people)))
+    }
+    reports = {r.table: r.as_dict() for r in seed(db_url, metadata, spec)}
+    assert reports["people"]["rows"] == 3
+    assert reports["people"]["skipped"] == 0
+    emails = [e for (e,) in rows(db_url, "SELECT email FROM people")]
+    assert len({e.lower() for e in emails}) == 3
+
+
+def test_redact_on_a_unique_column_stops_before_writing(db_url: str, tmp_path: Path) -> None:
+    metadata = MetaData()
+    Table(
+        "people",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("login", String(50), unique=True, nullable=False),
+    )
+    path = write_csv(tmp_path / "people.csv", [{"id": 1, "login": "al"}, {"id": 2, "login": "cy"}])
+    spec: dict[str, int | TableSpec] = {
+        "people": TableSpec(source=Source(path, masking={"login": "redact"}))
+    }
+    with pytest.raises(ConfigurationError, match=r"people\.login is unique"):
+        seed(db_url, metadata, spec)
+    assert rows(db_url, "SELECT count(*) FROM people") == [(0,)]
