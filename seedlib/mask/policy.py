@@ -135,6 +135,8 @@ def resolve_policy(
     Raises:
         ConfigurationError: an override names a column the table does not have.
         UnmaskedPII: a PII column has no masking strategy; ``problems`` lists every such column.
+        ConfigurationError: ``null`` names a NOT NULL column, or ``redact`` a unique one (every
+            row would get the same value and all but one be rejected).
     """
     if strategies is None:
         from seedlib.mask.maskers import MASKERS
@@ -182,5 +184,10 @@ def resolve_policy(
         if rule.strategy == "null" and not rule.nullable:
             raise ConfigurationError(
                 f"{table.name}.{rule.column} is NOT NULL: the 'null' strategy cannot mask it"
+            )
+        if rule.strategy == "redact" and rule.unique:
+            raise ConfigurationError(
+                f"{table.name}.{rule.column} is unique: the 'redact' strategy gives every row "
+                f"the same value; mask it as its kind{' or with null' if rule.nullable else ''}"
             )
     return Policy(table=table.name, rules=rules)

@@ -68,3 +68,21 @@ def test_null_strategy_needs_a_nullable_column() -> None:
     table = _table(strict="email")
     with pytest.raises(ConfigurationError, match="NOT NULL"):
         resolve_policy(table, {"strict": "null"})
+
+
+def test_redact_strategy_refuses_a_unique_column() -> None:
+    table = Table(
+        "t",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("login", String(40), unique=True),
+        Column("note", String(40)),
+    )
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_policy(table, {"login": "redact"})
+    assert caught.value.exit_code == 2
+    assert str(caught.value) == (
+        "t.login is unique: the 'redact' strategy gives every row the same value; "
+        "mask it as its kind or with null"
+    )
+    assert resolve_policy(table, {"note": "redact"}).rules["note"].strategy == "redact"
