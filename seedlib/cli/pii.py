@@ -76,6 +76,13 @@ def verify_command(
             help="SOURCE_COLUMN=KIND to check (repeatable) [default: suggested by name/values]",
         ),
     ] = None,
+    schema: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--schema",
+            help="a schema of the database to read (repeatable) [default: the default schema]",
+        ),
+    ] = None,
     database_url: UrlOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -93,7 +100,8 @@ def verify_command(
             raise ConfigurationError("--table is required when --source is a database URL")
         original = open_source(source, source_table=table)
         try:
-            report = verify(original, _url(database_url), columns=columns)
+            schemas: list[str | None] = list(schema) if schema else [None]
+            report = verify(original, _url(database_url), columns=columns, schemas=schemas)
         finally:
             if isinstance(original, DatabaseSource):
                 original.dispose()

@@ -7,6 +7,7 @@ reports; it never changes a policy.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -127,6 +128,38 @@ def kind_from_values(values: Iterable[Any]) -> tuple[str | None, int, int]:
         if matched >= THRESHOLD * len(texts):
             return kind, matched, len(texts)
     return None, 0, len(texts)
+
+
+_FLAGS = frozenset({"true", "false", "t", "f", "yes", "no", "y", "n", "0", "1"})
+
+
+def looks_like(kind: str, value: Any) -> bool:
+    """Whether ``value`` could be a value of ``kind`` (a column named ``email_verified`` holds
+    booleans, not emails)."""
+    if value is None or isinstance(value, bool):
+        return False
+    text = str(value).strip()
+    if not text or text.casefold() in _FLAGS:
+        return False
+    digits = sum(c.isdigit() for c in text)
+    letters = any(c.isalpha() for c in text)
+    if kind == "email":
+        return EMAIL_RE.fullmatch(text) is not None
+    if kind == "phone":
+        return 7 <= digits <= 15 and PHONE_RE.search(text) is not None
+    if kind == "card_number":
+        return CARD_RE.fullmatch(text) is not None and luhn_valid(text)
+    if kind == "ip_address":
+        try:
+            ipaddress.ip_address(text)
+        except ValueError:
+            return False
+        return True
+    if kind in {"tax_id", "license_number", "postal_code"}:
+        return digits > 0 and sum(c.isalnum() for c in text) >= 3
+    if kind == "date_of_birth":
+        return hasattr(value, "isoformat") or digits >= 4
+    return letters
 
 
 def _looks_like_phone(text: str) -> bool:

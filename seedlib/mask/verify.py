@@ -14,17 +14,19 @@ nothing. Name them in ``columns`` to check them anyway.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, select, types
 
+from seedlib.exceptions import ConfigurationError
 from seedlib.mask.convert import is_text
-from seedlib.mask.maskers import Vocabulary, embedded
+from seedlib.mask.maskers import Vocabulary, embedded, strings
 from seedlib.mask.policy import QUASI_IDENTIFIERS
-from seedlib.mask.scan import kind_from_name, kind_from_values
+from seedlib.mask.scan import THRESHOLD, kind_from_name, kind_from_values, looks_like
 from seedlib.mask.session import normalise
 from seedlib.mask.sources import reader
 
@@ -78,13 +80,21 @@ class VerifyReport:
 
 
 def pii_columns(source: RowSource) -> dict[str, str]:
-    """Source column → kind, suggested from names and the first rows' values."""
+    """Source column → kind, suggested from names (when the first rows' values look like that
+    kind) and from the first rows' values."""
     head = source.rows(0, _SAMPLE_ROWS)
     out: dict[str, str] = {}
     for column in source.columns:
+        values = [row.get(column) for row in head]
         kind = kind_from_name(column)
+        present = [v for v in values if v is not None and v != ""]
+        if kind is not None and present:
+            # A name only counts when the values agree (``email_verified`` holds booleans).
+            matched = sum(1 for v in present if looks_like(kind, v))
+            if matched < THRESHOLD * len(present):
+                kind = None
         if kind is None:
-            kind, _, _ = kind_from_values(row.get(column) for row in head)
+            kind, _, _ = kind_from_values(values)
         if kind is not None and kind not in QUASI_IDENTIFIERS:
             out[column] = kind
     return out
@@ -105,8 +115,9 @@ def _originals(
                 if value is None or value == "":
                     continue
                 if kind == "free_text":
-                    for found_kind, key in in_text(_flat_text(value), vocabulary):
-                        sets[found_kind].add(key)
+                    for text in strings(value):
+                        for found_kind, key in in_text(text, vocabulary):
+                            sets[found_kind].add(key)
                     continue
                 key = normalise(kind, value)
                 if kind in _DIGIT_KINDS and len(key) < _MIN_DIGITS:
@@ -141,15 +152,6 @@ def _full_name(words: list[str]) -> Iterator[tuple[str, str]]:
         yield "person_name", normalise("person_name", " ".join(words))
 
 
-def _flat_text(value: Any) -> str:
-    """A JSON value's strings, one per line; other values as text."""
-    if isinstance(value, Mapping):
-        return "\n".join(_flat_text(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return "\n".join(_flat_text(v) for v in value)
-    return str(value)
-
-
 def _digits(text: str) -> str:
     return "".join(c for c in text if c.isdigit())
 
@@ -160,6 +162,7 @@ def verify(
     *,
     columns: Mapping[str, str] | None = None,
     tables: Sequence[str] | None = None,
+    schemas: Sequence[str | None] = (None,),
     batch_rows: int = 5000,
 ) -> VerifyReport:
     """Scan ``database_url`` for original PII values of ``source``.
@@ -169,10 +172,22 @@ def verify(
         database_url: the database to check.
         columns: source column → PII kind to check (default: :func:`pii_columns`).
         tables: target tables to read (default: every table).
+        schemas: the schemas to read (None: the default one); tables outside the default
+            schema are reported as ``schema.table``.
 
     Returns:
         A report; ``report.ok`` is false when any original value was found.
+
+    Raises:
+        ConfigurationError: ``columns`` names a column the source does not have.
     """
+    if columns is not None:
+        absent = [c for c in columns if c not in source.columns]
+        if absent:
+            raise ConfigurationError(
+                f"the source has no column(s) {', '.join(absent)}; its columns are "
+                f"{', '.join(source.columns)}"
+            )
     checked = dict(columns) if columns is not None else pii_columns(source)
     originals = _originals(source, checked, batch_rows)
     report = VerifyReport(checked, {k: len(v) for k, v in originals.items()})
@@ -182,10 +197,12 @@ def verify(
     try:
         with engine.connect() as conn:
             metadata = MetaData()
-            metadata.reflect(bind=conn, only=list(tables) if tables else None)
-            for table in sorted(metadata.tables.values(), key=lambda t: t.name):
+            for schema in dict.fromkeys(schemas):
+                metadata.reflect(bind=conn, schema=schema, only=list(tables) if tables else None)
+            for table in sorted(metadata.tables.values(), key=lambda t: t.fullname):
                 for column in table.columns:
-                    if not is_text(column):
+                    structured = isinstance(column.type, types.JSON)
+                    if not (structured or is_text(column)):
                         continue
                     counts: dict[tuple[str, str], int] = {}
                     scanned = 0
@@ -193,15 +210,32 @@ def verify(
                     query = select(column).where(column.is_not(None))
                     for value in result.execute(query).scalars():
                         scanned += 1
-                        _check(str(value), originals, phones, vocabulary, counts)
-                    report.scanned[f"{table.name}.{column.name}"] = scanned
+                        if not structured:
+                            _check(str(value), originals, phones, vocabulary, counts)
+                            continue
+                        found: dict[tuple[str, str], int] = {}
+                        for text in strings(_parsed(value)):
+                            _check(text, originals, phones, vocabulary, found)
+                        for where in found:  # one finding per value, however many strings
+                            counts[where] = counts.get(where, 0) + 1
+                    report.scanned[f"{table.fullname}.{column.name}"] = scanned
                     report.findings.extend(
-                        Finding(table.name, column.name, kind, how, n)
+                        Finding(table.fullname, column.name, kind, how, n)
                         for (kind, how), n in sorted(counts.items())
                     )
     finally:
         engine.dispose()
     return report
+
+
+def _parsed(value: Any) -> Any:
+    """A JSON column's value as data (some drivers return the document as text)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _check(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import JSON, Column, Integer, MetaData, Table, Text, text
 
 from examples.terp.models import Base
 from seedlib.config import resolve_settings
@@ -143,3 +143,62 @@ def test_verify_reads_a_database_source(seedctl: Seedctl, tmp_path: Path) -> Non
     )
     assert found.exit_code == 7
     assert "clients" in found.stdout
+
+
+def test_verify_reads_json_columns_and_other_schemas(seedctl: Seedctl) -> None:
+    original = open_source(DATA / "clients.csv").rows(2, 3)[0]
+    metadata = MetaData()
+    schema = "fix_pii_crm" if seedctl.url.startswith("postgresql") else None
+    docs = Table(
+        "fix_pii_docs",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("doc", JSON),
+    )
+    contacts = Table(
+        "fix_pii_contacts", metadata, Column("id", Integer, primary_key=True), Column("mail", Text)
+    )
+    if schema:
+        contacts.schema = schema
+    engine = engine_for(seedctl.url)
+    try:
+        with engine.begin() as conn:
+            if schema:
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
+            metadata.create_all(conn)
+            conn.execute(
+                docs.insert(),
+                [{"id": 1, "doc": {"contact": {"emails": ["x@y.example", original["email"]]}}}],
+            )
+            conn.execute(contacts.insert(), [{"id": 1, "mail": original["phone"]}])
+        args = ("pii", "verify", "--source", str(DATA / "clients.csv"), "--json")
+        found = seedctl(*args)
+        assert found.exit_code == 7, found.stdout + found.stderr
+        where = {(f["table"], f["column"], f["kind"]) for f in json.loads(found.stdout)["findings"]}
+        assert ("fix_pii_docs", "doc", "email") in where
+        if schema is None:
+            return
+        assert not any(t.startswith(schema) for t, _, _ in where)
+        both = seedctl(*args, "--schema", "public", "--schema", schema)
+        assert both.exit_code == 7
+        where = {(f["table"], f["column"], f["kind"]) for f in json.loads(both.stdout)["findings"]}
+        assert where == {
+            ("public.fix_pii_docs", "doc", "email"),
+            (f"{schema}.fix_pii_contacts", "mail", "phone"),
+        }
+    finally:
+        with engine.begin() as conn:
+            metadata.drop_all(conn)
+            if schema:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema}"))
+        engine.dispose()
+
+
+def test_verify_refuses_a_column_the_source_does_not_have(seedctl: Seedctl) -> None:
+    result = seedctl(
+        "pii", "verify", "--source", str(DATA / "clients.csv"), "--column", "mail=email"
+    )
+    assert result.exit_code == 2
+    message = [line for line in result.stderr.splitlines() if "mail" in line]
+    assert len(message) == 1
+    assert "the source has no column(s) mail" in message[0]

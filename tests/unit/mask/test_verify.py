@@ -118,3 +118,13 @@ def test_verify_finds_names_and_numbers_free_text_masking_replaces(
         ("notes", "tax_id", "embedded"): 1,
         ("notes", "phone", "embedded"): 1,
     }
+
+
+def test_a_column_named_like_a_kind_counts_only_when_its_values_agree(tmp_path: Path) -> None:
+    csv = tmp_path / "people.csv"
+    csv.write_text(
+        "email,email_verified,phone_confirmed,contact_phone\n"
+        "a@corp.com,true,1,(415) 555-0101\n"
+        "b@corp.com,false,0,212-555-0199\n"
+    )
+    assert pii_columns(CsvSource(csv)) == {"email": "email", "contact_phone": "phone"}
