@@ -172,10 +172,17 @@ _COUNTRY_CODE = re.compile(r"(\+\d{1,3}[\s.-]|1[\s.-])")
 _TRUNK = re.compile(r"\(?0")
 
 
+def _has_digit(text: str) -> bool:
+    return _DIGIT.search(text) is not None
+
+
 def phone(value: Any, h: int, ctx: MaskContext) -> str:
     """Digits replaced, punctuation and a leading country code or trunk 0 kept; NANP numbers
-    stay dialable in form (area code and exchange start with 2–9)."""
+    stay dialable in form (area code and exchange start with 2–9). A value without digits (a
+    placeholder such as ``N/A``) becomes a number of the form ``(NXX) NXX-XXXX``."""
     text = str(value)
+    if not _has_digit(text):
+        text = "(555) 555-5555"
     keep = ""
     body = text
     m = _COUNTRY_CODE.match(text) or _TRUNK.match(text)
@@ -258,8 +265,10 @@ def _same_class(value: str, h: int, keep: int) -> str:
 
 def postal_code(value: Any, h: int, ctx: MaskContext) -> str:
     """US ZIP and ZIP+4 stay valid and in the same region (first digit kept); other formats
-    keep their first character and shape."""
+    keep their first character and shape; a value without digits becomes a ZIP code."""
     text = str(value).strip()
+    if not _has_digit(text):
+        text = f"{1 + h % 9}0000"  # a placeholder such as "N/A": a ZIP code
     m = re.fullmatch(r"(\d)(\d{4})(-\d{4})?", text)
     if m:
         rest = (h % 10**4) if m.group(1) != "0" else 501 + h % (10**4 - 501)
@@ -272,8 +281,10 @@ def postal_code(value: Any, h: int, ctx: MaskContext) -> str:
 def tax_id(value: Any, h: int, ctx: MaskContext) -> str:
     """EINs (``NN-NNNNNNN``) keep a valid IRS prefix; SSNs (``NNN-NN-NNNN``, spaced or nine
     digits) avoid the area, group and serial numbers never issued; anything else keeps its
-    shape."""
+    shape; a value without digits becomes an EIN."""
     text = str(value).strip()
+    if not _has_digit(text):
+        text = "00-0000000"  # a placeholder such as "N/A": an EIN
     if re.fullmatch(r"\d{2}-\d{7}", text):
         return fit(f"{_EIN_PREFIXES[h % len(_EIN_PREFIXES)]}-{(h >> 8) % 10**7:07d}", ctx.length)
     ssn = re.fullmatch(r"\d{3}([- ]?)\d{2}\1\d{4}", text)
@@ -292,8 +303,10 @@ _LICENCE_TYPE = re.compile(r"^[A-Za-z]{1,3}\d{0,3}[-\s]")
 
 def license_number(value: Any, h: int, ctx: MaskContext) -> str:
     """A leading type code (``C11-`` in ``C11-0000123-LIC``) and letters kept, digits replaced;
-    a licence with no digits has its letters replaced instead."""
+    a value without digits (``N/A``, ``unknown``) becomes a licence ``LIC-NNNNNNN``."""
     text = str(value)
+    if not _has_digit(text):
+        return fit(f"LIC-{h % 10**7:07d}", ctx.length)
     code = _LICENCE_TYPE.match(text)
     keep = code.group(0) if code else ""
     body = text[len(keep) :]
@@ -318,6 +331,9 @@ def card_number(value: Any, h: int, ctx: MaskContext) -> str:
     """Same network (first digit) and grouping, new digits, a valid Luhn check digit."""
     text = str(value)
     digits = _DIGIT.findall(text)
+    if not digits:
+        text = "4000 0000 0000 0000"  # a placeholder such as "N/A": a card number
+        digits = _DIGIT.findall(text)
     if len(digits) < 2:
         return fit(_same_class(text, h, keep=0), ctx.length)
     body = digits[0] + _digit_stream(h, len(digits) - 2)
@@ -343,6 +359,8 @@ def date_of_birth(value: Any, h: int, ctx: MaskContext) -> Any:
     if isinstance(value, dt.date):  # datetime is a date too
         return value - shift
     text = str(value).strip()
+    if not _has_digit(text):  # a placeholder such as "unknown": a date of birth
+        return (dt.date(1950, 1, 1) + dt.timedelta(days=h % 18_262)).isoformat()
     try:
         parsed = dt.date.fromisoformat(text[:10])
     except ValueError:

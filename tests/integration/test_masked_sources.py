@@ -4,6 +4,7 @@ columns of other lengths, originals never reused, no row lost to masking."""
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,34 @@ def test_redact_on_a_unique_column_stops_before_writing(db_url: str, tmp_path: P
     with pytest.raises(ConfigurationError, match=r"people\.login is unique"):
         seed(db_url, metadata, spec)
     assert rows(db_url, "SELECT count(*) FROM people") == [(0,)]
+
+
+def test_placeholder_values_are_masked_to_values_of_their_kind(db_url: str, tmp_path: Path) -> None:
+    metadata = MetaData()
+    Table(
+        "vendors",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("phone", String(20), info={"pii": "phone"}),
+        Column("licence", String(20), info={"pii": "license_number"}),
+        Column("zip", String(10), info={"pii": "postal_code"}),
+        Column("ein", String(12), info={"pii": "tax_id"}),
+    )
+    placeholders = ["N/A", "unknown", "-", "x"]
+    vendors = [
+        {"id": i, "phone": p, "licence": p, "zip": p, "ein": p}
+        for i, p in enumerate([*placeholders, "n/a"], 1)
+    ]
+    spec: dict[str, int | TableSpec] = {
+        "vendors": TableSpec(source=Source(write_csv(tmp_path / "vendors.csv", vendors)))
+    }
+    reports = {r.table: r.as_dict() for r in seed(db_url, metadata, spec)}
+    assert reports["vendors"]["rows"] == len(vendors)
+    loaded = rows(db_url, "SELECT id, phone, licence, zip, ein FROM vendors ORDER BY id")
+    for _id, phone, licence, zip_code, ein in loaded:
+        assert re.fullmatch(r"\([2-9]\d\d\) [2-9]\d\d-\d{4}", phone)
+        assert re.fullmatch(r"LIC-\d{7}", licence)
+        assert re.fullmatch(r"\d{5}", zip_code)
+        assert re.fullmatch(r"\d\d-\d{7}", ein)
+    assert loaded[0][1:] == loaded[4][1:]  # "N/A" and "n/a" are one identity
+    assert len({r[1] for r in loaded}) == len(placeholders)
