@@ -457,10 +457,17 @@ def strings(value: Any) -> Iterator[str]:
         yield str(value)
 
 
-def free_text(value: Any, h: int, ctx: MaskContext) -> str:
+def free_text(value: Any, h: int, ctx: MaskContext) -> Any:
     """Embedded emails, card numbers, SSNs and EINs, phone numbers and names replaced by their
     masked counterparts (the same ones their own columns get); other words kept. A name in
-    capitals stays in capitals."""
+    capitals stays in capitals. A JSON value (dict or list) keeps its structure and keys: each
+    string in it is masked so."""
+    if isinstance(value, Mapping):
+        return {k: free_text(v, h, _unbounded(ctx)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [free_text(v, h, _unbounded(ctx)) for v in value]
+    if value is None or not (isinstance(value, str) or hasattr(value, "isoformat")):
+        return value  # a number, a boolean or null inside a JSON document
     sub = ctx.submask
     text = str(value)
     out: list[str] = []
@@ -474,6 +481,11 @@ def free_text(value: Any, h: int, ctx: MaskContext) -> str:
         at = end
     out.append(text[at:])
     return fit("".join(out), ctx.length)
+
+
+def _unbounded(ctx: MaskContext) -> MaskContext:
+    """``ctx`` without a length: a JSON column's length is not its strings' length."""
+    return ctx if ctx.length is None else MaskContext(ctx.vocabulary, None, ctx.submask)
 
 
 def _luhn_valid(text: str) -> bool:

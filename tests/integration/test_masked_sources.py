@@ -4,12 +4,13 @@ columns of other lengths, originals never reused, no row lost to masking."""
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, Integer, MetaData, String, Table, Text, select
 
 from seedlib import Source, TableSpec
 from seedlib.config import resolve_settings
@@ -213,3 +214,42 @@ def test_placeholder_values_are_masked_to_values_of_their_kind(db_url: str, tmp_
         assert re.fullmatch(r"\d\d-\d{7}", ein)
     assert loaded[0][1:] == loaded[4][1:]  # "N/A" and "n/a" are one identity
     assert len({r[1] for r in loaded}) == len(placeholders)
+
+
+def test_free_text_in_a_json_column_keeps_the_document(db_url: str, tmp_path: Path) -> None:
+    metadata = MetaData()
+    people = Table(
+        "people",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("email", String(255), nullable=False, info={"pii": "email"}),
+        Column("profile", JSON, info={"pii": "free_text"}),
+    )
+    profile = {
+        "backup_email": "alice@corp.com",
+        "n": 1,
+        "verified": True,
+        "notes": ["Call Jennifer at (415) 555-0134", None],
+    }
+    source = tmp_path / "people.jsonl"
+    source.write_text(
+        json.dumps({"id": 1, "email": "alice@corp.com", "profile": profile}) + "\n",
+        encoding="utf-8",
+    )
+    seed(db_url, metadata, {"people": TableSpec(source=Source(source))})
+    engine = engine_for(db_url)
+    try:
+        with engine.connect() as conn:
+            ((email, masked),) = conn.execute(select(people.c.email, people.c.profile)).all()
+    finally:
+        engine.dispose()
+    if isinstance(masked, str):  # MariaDB hands JSON back as text
+        masked = json.loads(masked)
+    assert masked["backup_email"] == email != "alice@corp.com"
+    assert masked["n"] == 1
+    assert masked["verified"] is True
+    note, nothing = masked["notes"]
+    assert nothing is None
+    assert note.startswith("Call ")
+    assert "Jennifer" not in note
+    assert "555-0134" not in note
