@@ -187,14 +187,21 @@ def _suggest(table: Table, column: Column[Any], sample: Sequence[Any] | None) ->
     by_name = kind_from_name(column.name)
     by_values, matched, sampled = (None, 0, 0) if sample is None else kind_from_values(sample)
     stats = {"matched": matched or None, "sampled": sampled or None}
-    if by_values is not None and by_values != by_name:
-        return Suggestion(table.name, column.name, by_values, "values", declared, **stats)
-    if by_name is not None:
+    # An explicit name wins over another kind's value pattern (tax ids like 12-3456789 also
+    # look like phone numbers) unless the values do not look like the name's kind at all.
+    if by_name is not None and (by_values is None or _agree(by_name, sample)):
         reason = "name and values" if by_values == by_name else "name"
         return Suggestion(table.name, column.name, by_name, reason, declared, **stats)
+    if by_values is not None:
+        return Suggestion(table.name, column.name, by_values, "values", declared, **stats)
     if declared is not None:
         return Suggestion(table.name, column.name, declared, "declared", declared)
     return None
+
+
+def _agree(kind: str, sample: Sequence[Any] | None) -> bool:
+    present = [v for v in sample or () if v is not None and v != ""]
+    return sum(1 for v in present if looks_like(kind, v)) >= THRESHOLD * len(present)
 
 
 def scan(

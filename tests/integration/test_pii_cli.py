@@ -74,6 +74,9 @@ def test_scan_samples_values_of_a_loaded_database(seedctl: Seedctl) -> None:
     email = by_column[("supplier_profiles", "contact_email")]
     assert email["reason"] == "name and values"
     assert email["matched"] == email["sampled"] == 50
+    # Tax ids (12-3456789) match the phone pattern too: the column's name decides.
+    tax_id = by_column[("supplier_profiles", "tax_id")]
+    assert (tax_id["kind"], tax_id["reason"]) == ("tax_id", "name")
 
 
 def test_verify_passes_after_masking_and_fails_on_a_leak(seedctl: Seedctl) -> None:
