@@ -307,6 +307,14 @@ class JsonLinesSource(_Sequential):
             yield self._typed.convert(value, number, text=False)
 
 
+def _reason(exc: BaseException) -> str:
+    """The database's own message for ``exc`` on one line (without SQLAlchemy's statement,
+    parameters and links, or the server's caret lines)."""
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).strip().splitlines()
+    return lines[0].strip() if lines else type(exc).__name__
+
+
 class DatabaseSource(_Sequential):
     """Rows of a table (in primary-key order) or of a SELECT query in another database.
 
@@ -356,7 +364,7 @@ class DatabaseSource(_Sequential):
             ) from None
         except Exception as exc:
             self._engine.dispose()
-            raise ConfigurationError(f"cannot read the source {where}: {exc}") from None
+            raise ConfigurationError(f"cannot read the source {where}: {_reason(exc)}") from None
         self._typed.bind(keys, None)
         self.columns = self._typed.columns
 

@@ -238,3 +238,16 @@ def test_database_source_streams_a_table_or_a_query(db_url: str, clients: Table)
         open_source(db_url, clients, mapping, source_table="crm_customers")
     with pytest.raises(ConfigurationError, match="not found"):
         open_source(db_url, clients, source_table="missing_table")
+
+
+def test_a_bad_query_is_a_one_line_error(db_url: str, clients: Table) -> None:
+    engine = create_engine(normalise_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE fix_pii_crm (id INTEGER PRIMARY KEY, name VARCHAR(40))"))
+    engine.dispose()
+    with pytest.raises(ConfigurationError) as caught:
+        open_source(db_url, clients, query="SELECT id, nam FROM fix_pii_crm")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("cannot read the source ")
+    assert "nam" in message.split(" query: ", 1)[1]
