@@ -276,6 +276,7 @@ def interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
 
 
 def _migrate(context: EnvironmentContext, state: RunState, conn: Connection) -> None:
+    steps: dict[str, Any] = {}  # Alembic's own steps unless a downgrade must go elsewhere
     if state.direction == "upgrade":
         state.schema_state = check_schema_revision(conn, state.project)
         check_requires_schema(
@@ -298,6 +299,12 @@ def _migrate(context: EnvironmentContext, state: RunState, conn: Connection) -> 
         for revision in partial:
             remove_revision(state, conn, revision, action="remove_unfinished")
             conn.commit()
+        if partial and str(target or "").removeprefix("seeds@").startswith("-"):
+            # Alembic counts ``-N`` in applied revisions only: go to the revision that stays.
+            kept = [r for r in applied_head_first(state.project, conn) if r not in removing]
+            stop = kept[0] if kept else "base"
+            script = state.project.script
+            steps = {"fn": lambda heads, _context: script._downgrade_revs(stop, heads)}
     books = ensure_bookkeeping(conn)
     if conn.in_transaction():
         conn.commit()
@@ -306,6 +313,7 @@ def _migrate(context: EnvironmentContext, state: RunState, conn: Connection) -> 
         version_table=VERSION_TABLE,
         version_table_schema=books.schema,
         transaction_per_migration=True,
+        **steps,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -351,7 +359,9 @@ def revisions_to_remove(project: Project, conn: Connection, target: str) -> list
     if bare == "base":
         return applied
     if bare.startswith("-") and bare[1:].isdigit():
-        return applied[: int(bare[1:])]
+        # An interrupted revision is the newest: ``-1`` removes it, and no applied one.
+        partial = [r for r in progress.unfinished(conn) if r not in applied]
+        return applied[: max(0, int(bare[1:]) - len(partial))]
     try:
         resolved = project.script.get_revision(bare)
     except Exception:  # alembic raises several kinds for unknown or ambiguous ids

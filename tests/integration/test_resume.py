@@ -152,3 +152,20 @@ def test_status_and_check_read_an_sqlite_file_a_run_is_writing(sqlite_url: str) 
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_downgrade_minus_one_removes_only_the_interrupted_revision(sqlite_url: str) -> None:
+    """The interrupted revision is the newest: ``-1`` removed it and the applied one too."""
+    migrate_app(sqlite_url)
+    upgrade_killed_after(sqlite_url, 6)
+    seedctl = Seedctl(sqlite_url)
+    status = json.loads(seedctl("status", "--json").stdout)
+    assert (status["applied"], status["unfinished"]) == (["s001"], ["s002"])
+    kept = {t: rows for t, rows in dump(sqlite_url).items() if t in {"users", "accounts"}}
+    done = seedctl("downgrade", "-1", "--yes")
+    assert done.exit_code == 0, done.stderr
+    status = json.loads(seedctl("status", "--json").stdout)
+    assert (status["applied"], status["unfinished"]) == (["s001"], [])
+    assert set(status["ledger"]) == {"s001"}
+    assert {t: rows for t, rows in dump(sqlite_url).items() if t in kept} == kept
+    assert dump(sqlite_url)["brands"] == []
