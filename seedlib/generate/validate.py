@@ -223,11 +223,22 @@ class RowValidator:
         columns whose values are all numbers (never NULL) from low to high by construction; a
         numeric column that holds that range needs no test."""
         self.columns = list(columns)
-        self.nullable = {
-            name
-            for name in self.columns
-            if table.c[name].nullable and not table.c[name].primary_key
-        }
+        # What a column may be set to when that makes a CHECK pass: NULL where allowed, else
+        # zero for a number that is no key (``debit = 0 OR credit = 0``).
+        self.blank: dict[str, Any] = {}
+        for name in self.columns:
+            column = table.c[name]
+            kind = _kind(column)
+            if column.nullable and not column.primary_key:
+                self.blank[name] = None
+            elif column.primary_key or column.foreign_keys:
+                continue
+            elif isinstance(kind, types.Float):
+                self.blank[name] = 0.0
+            elif isinstance(kind, types.Integer):
+                self.blank[name] = 0
+            elif isinstance(kind, types.Numeric):
+                self.blank[name] = Decimal(0)
         self.tests: list[tuple[int, str, ColumnTest]] = []
         fits = text_within or {}
         numbers = numbers_within or {}
@@ -269,13 +280,14 @@ class RowValidator:
         return bool(self.tests or self.checks)
 
     def repaired(self, row: Sequence[Any], rejection: Rejection, turn: int) -> list[Any] | None:
-        """``row`` with nullable columns of the CHECK it fails set to NULL, when that makes
-        it valid (a CHECK passes on NULL: ``slug LIKE 'k-%'``, ``status = 'closed' OR
-        closed_at IS NULL``, ``(a IS NULL) <> (b IS NULL)``); else None. ``turn`` picks which
-        column is tried first, so that rows spread over the columns a CHECK lets be NULL."""
+        """``row`` with columns of the CHECK it fails set to NULL (nullable ones) or zero (NOT
+        NULL numbers), when that makes it valid (``slug LIKE 'k-%'``, ``status = 'closed' OR
+        closed_at IS NULL``, ``(a IS NULL) <> (b IS NULL)``, ``debit = 0 OR credit = 0``);
+        else None. ``turn`` picks which column is tried first, so that rows spread over the
+        columns."""
         if not rejection.reason.startswith("fails CHECK"):
             return None
-        names = [n for n in rejection.column.split(",") if n in self.nullable]
+        names = [n for n in rejection.column.split(",") if n in self.blank]
         if not names:
             return None
         first = turn % len(names)
@@ -285,7 +297,7 @@ class RowValidator:
         for trial in trials:
             values = list(row)
             for name in trial:
-                values[self.columns.index(name)] = None
+                values[self.columns.index(name)] = self.blank[name]
             if not self.rejections([values]):
                 return values
         return None

@@ -475,8 +475,8 @@ def test_labels_keep_making_new_values_whatever_came_between(db_url: str) -> Non
 
 def test_checks_that_a_null_satisfies_get_nulls_instead_of_skipped_rows(db_url: str) -> None:
     """Every row broke these CHECKs (or most, and the rest were skewed): a nullable column
-    they name is now NULL where that makes the row valid, spread over the columns; a NOT NULL
-    column under ``LIKE 'prefix%'`` gets values that match."""
+    they name is now NULL where that makes the row valid (a NOT NULL number zero), spread over
+    the columns; a NOT NULL column under ``LIKE 'prefix%'`` gets values that match."""
     engine = engine_for(db_url)
     with engine.begin() as conn:
         for statement in (
@@ -489,12 +489,15 @@ def test_checks_that_a_null_satisfies_get_nulls_instead_of_skipped_rows(db_url: 
             "CREATE TABLE t (id INTEGER PRIMARY KEY, status VARCHAR(10) NOT NULL"
             " CHECK (status IN ('open', 'closed')), closed_at TIMESTAMP NULL,"
             " CHECK (status = 'closed' OR closed_at IS NULL))",
+            "CREATE TABLE j (id INTEGER PRIMARY KEY, debit NUMERIC(10, 2) NOT NULL,"
+            " credit NUMERIC(10, 2) NOT NULL,"
+            " CHECK (debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0)))",
         ):
             conn.execute(text(statement))
     try:
         result = seedlib.seed(db_url, rows=60, label="nulls")
         assert {t["table"]: (t["rows"], t["skipped"]) for t in result.tables} == {
-            name: (60, 0) for name in ("o", "p", "k", "t")
+            name: (60, 0) for name in ("o", "p", "k", "t", "j")
         }
         with engine.connect() as conn:
             pairs = dict(
@@ -508,6 +511,14 @@ def test_checks_that_a_null_satisfies_get_nulls_instead_of_skipped_rows(db_url: 
             skus = conn.execute(
                 text("SELECT count(DISTINCT sku) FROM k WHERE sku LIKE 'SKU-%'")
             ).scalar()
+            sides = dict(
+                conn.execute(
+                    text(
+                        "SELECT debit = 0, count(*) FROM j WHERE credit = 0 OR debit = 0"
+                        " GROUP BY debit = 0"
+                    )
+                ).all()
+            )
             open_closed = conn.execute(
                 text("SELECT count(*) FROM t WHERE status = 'open' AND closed_at IS NOT NULL")
             ).scalar()
@@ -516,6 +527,7 @@ def test_checks_that_a_null_satisfies_get_nulls_instead_of_skipped_rows(db_url: 
         assert min(statuses.values()) >= 15
         assert open_closed == 0
         assert skus == 60  # a NOT NULL column matches the pattern instead
+        assert sorted(sides.values()) == [30, 30]  # zero where NULL is not allowed, in turns
         assert seedlib.unseed(db_url, label="nulls").problems == []
     finally:
         engine.dispose()
