@@ -362,18 +362,20 @@ def _table_named(metadata: MetaData, name: str, default_schema: str | None) -> s
     """The reflected table ``name`` means: its full name, or a bare name found in exactly one
     of the schemas being seeded (``customer`` for ``billing.customer`` with ``--schema
     billing``)."""
-    if name in metadata.tables:
-        return name
     schema, _, bare = name.rpartition(".")
+    if schema and name in metadata.tables:
+        return name
     if schema and schema == default_schema and bare in metadata.tables:
         return bare  # ``public.customer``: the default schema's tables go unqualified
+    # A bare name: also a default-schema table another schema's foreign key brought in.
     found = [key for key, table in metadata.tables.items() if table.name == name]
     if len(found) == 1:
         return found[0]
     known = ", ".join(sorted(metadata.tables)) or "none"
     if found:
+        named = sorted(key if "." in key else f"{default_schema}.{key}" for key in found)
         raise ConfigurationError(
-            f"table {name!r} is in more than one schema; name one of: {', '.join(sorted(found))}"
+            f"table {name!r} is in more than one schema; name one of: {', '.join(named)}"
         )
     raise ConfigurationError(f"table {name!r} is not in the database; known tables: {known}")
 

@@ -306,6 +306,36 @@ def test_a_bare_table_name_in_two_schemas_is_refused_naming_both(postgres_url: s
         engine.dispose()
 
 
+def test_a_bare_name_also_in_the_default_schema_is_refused_naming_both(postgres_url: str) -> None:
+    """``--schema billing --table customer=5`` took ``public.customer`` (brought in by
+    billing.invoice's key) and seeded billing.customer at the default count, saying nothing."""
+    engine = engine_for(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE customer (id int PRIMARY KEY)"))
+            conn.execute(text("CREATE SCHEMA billing"))
+            conn.execute(text("CREATE TABLE billing.customer (id int PRIMARY KEY)"))
+            conn.execute(
+                text(
+                    "CREATE TABLE billing.invoice (id int PRIMARY KEY, customer_id int NOT NULL"
+                    " REFERENCES public.customer (id))"
+                )
+            )
+        with pytest.raises(ConfigurationError) as refused:
+            seedlib.seed(postgres_url, tables={"customer": 5}, schemas=["billing"])
+        assert "name one of: billing.customer, public.customer" in str(refused.value)
+        done = seedlib.seed(
+            postgres_url, tables={"billing.customer": 5, "public.customer": 7}, schemas=["billing"]
+        )
+        assert {t["table"]: t["rows"] for t in done.tables} == {
+            "customer": 7,
+            "billing.customer": 5,
+            "billing.invoice": 100,
+        }
+    finally:
+        engine.dispose()
+
+
 def test_the_default_schema_and_another_are_each_seeded_once(postgres_url: str) -> None:
     engine = engine_for(postgres_url)
     try:
