@@ -277,6 +277,7 @@ def seed(
         DataError: rows cannot be generated, or a foreign key is broken after loading; nothing
             of this run stays (chunks already committed are resumed by running again).
     """
+    log.ensure_configured()
     if rows < 0:
         raise ConfigurationError("--rows must be 0 or more")
     for name, value in [("--rows", rows), *(tables or {}).items()]:
@@ -495,6 +496,7 @@ def unseed(
         RollbackBlocked: other rows reference seeded rows; nothing was deleted.
         LockBusy: another seeding run holds the database's lock.
     """
+    log.ensure_configured()
     from seedlib.rollback import unseed_revision
     from seedlib.track import audit
     from seedlib.track import progress as progress_store

@@ -1,6 +1,8 @@
 """structlog configuration, applied once at the edge (``seedctl`` or the seeds ``env.py``).
 
-The library itself only calls :func:`get_logger` and binds context; it never configures output.
+The library itself only calls :func:`get_logger` and binds context; its entry points (the seeds
+``env.py``, ``seedlib.seed``, ``seedlib.unseed``) configure output only when the process has not
+(:func:`ensure_configured`).
 """
 
 from __future__ import annotations
@@ -98,6 +100,14 @@ def _route_stdlib_logging(renderer: Any, level: int) -> None:
 def is_configured() -> bool:
     """Whether :func:`configure` has run in this process."""
     return _configured is not None
+
+
+def ensure_configured() -> None:
+    """Configure (JSON lines on stderr, see :func:`configure`) unless this process already
+    configured structlog: an application's own configuration is kept, and a script calling
+    ``seedlib.seed`` gets no log lines mixed into its stdout (structlog's default)."""
+    if not is_configured() and not structlog.is_configured():
+        configure()
 
 
 def get_logger(**context: Any) -> Any:

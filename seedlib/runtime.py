@@ -236,8 +236,7 @@ def _state_for(context: EnvironmentContext) -> RunState:
 
     state = config.attributes.get(STATE)
     if not isinstance(state, RunState):
-        if not log.is_configured():
-            log.configure()
+        log.ensure_configured()
         project = Project(config)
         settings = settings_from_x(
             config, context.get_x_argument(as_dictionary=True), project.default_url

@@ -531,3 +531,29 @@ def test_checks_that_a_null_satisfies_get_nulls_instead_of_skipped_rows(db_url: 
         assert seedlib.unseed(db_url, label="nulls").problems == []
     finally:
         engine.dispose()
+
+
+def test_the_python_api_logs_json_on_stderr_not_on_stdout(tmp_path: Any) -> None:
+    """A script calling ``seedlib.seed`` got console log lines mixed into its stdout."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'api.sqlite3'}"
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(20))"))
+    engine.dispose()
+    script = (
+        "import seedlib\n"
+        f"result = seedlib.seed({url!r}, rows=5)\n"
+        "print(result.total_rows)\n"
+        f"print(seedlib.unseed({url!r}).problems)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["5", "[]"]
+    events = [json.loads(line)["event"] for line in done.stderr.splitlines()]
+    assert "seeded" in events
+    assert "rollback_audit" in events
