@@ -116,6 +116,7 @@ def reflect_into(metadata: MetaData, conn: Connection, schema: str | None = None
             _unwrap_domains(table)
             if conn.dialect.name == "sqlite":
                 _inline_uniques(conn, table)
+                _declared_types(conn, table)
 
 
 @contextmanager
@@ -276,6 +277,38 @@ def _inline_uniques(conn: Connection, table: Table) -> None:
         ):
             table.append_constraint(UniqueConstraint(*columns))
             known.add(frozenset(columns))
+
+
+def _declared_types(conn: Connection, table: Table) -> None:
+    """SQLite: a declared type SQLAlchemy does not know falls back to NUMERIC (SQLite's
+    affinity), so ``UUID``, ``TIMESTAMP WITH TIME ZONE`` or ``TIMESTAMPTZ`` columns got
+    numbers. Read them by their declared names instead."""
+    from sqlalchemy import types
+
+    numeric = [c for c in table.columns if type(c.type) is types.NUMERIC]
+    if not numeric:
+        return
+    prefix = f"{conn.dialect.identifier_preparer.quote(table.schema)}." if table.schema else ""
+    quoted = conn.dialect.identifier_preparer.quote(table.name)
+    declared = {
+        str(row[1]): str(row[2]).upper()
+        for row in conn.exec_driver_sql(f"PRAGMA {prefix}table_info({quoted})")
+    }
+    for column in numeric:
+        name = declared.get(column.name, "")
+        if name.startswith(("NUMERIC", "DECIMAL")):
+            continue
+        zoned = "ZONE" in name or name.endswith("TZ")
+        if "UUID" in name or "GUID" in name:
+            column.type = types.Uuid()
+        elif name.startswith("TIMESTAMP") or "DATETIME" in name:
+            column.type = types.DateTime(timezone=zoned)
+        elif name.startswith("DATE"):
+            column.type = types.Date()
+        elif name.startswith("TIME"):
+            column.type = types.Time(timezone=zoned)
+        elif name.startswith("BOOL"):
+            column.type = types.Boolean()
 
 
 def _unwrap_domains(table: Table) -> None:

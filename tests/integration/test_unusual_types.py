@@ -172,3 +172,24 @@ def test_decimals_of_a_large_scale_are_spread_and_unique_ones_distinct(db_url: s
     assert max(ranged) - min(ranged) > 50
     assert seedlib.unseed(db_url, label="wide").problems == []
     assert sorted_rows(db_url, "SELECT count(*) FROM amounts") == [(0,)]
+
+
+def test_sqlite_declared_types_sqlalchemy_does_not_know_are_read_by_name(
+    sqlite_url: str,
+) -> None:
+    """``UUID`` and ``TIMESTAMP WITH TIME ZONE`` fell back to NUMERIC: a unique UUID column got
+    1, 2, 3 and timestamps got numbers like 70.07."""
+    execute(
+        sqlite_url,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, u UUID NOT NULL UNIQUE,"
+        " at TIMESTAMP WITH TIME ZONE, at2 TIMESTAMPTZ, amount NUMERIC(5, 2))",
+    )
+    result = seedlib.seed(sqlite_url, rows=20, label="declared")
+    assert [(t["rows"], t["skipped"]) for t in result.tables] == [(20, 0)]
+    found = sorted_rows(
+        sqlite_url, "SELECT typeof(u), length(u), substr(at, 5, 1), substr(at2, 11, 1) FROM t"
+    )
+    assert set(found) == {("text", 32, "-", " ")}
+    assert len(set(sorted_rows(sqlite_url, "SELECT u FROM t"))) == 20
+    assert seedlib.unseed(sqlite_url, label="declared").problems == []
+    assert sorted_rows(sqlite_url, "SELECT count(*) FROM t") == [(0,)]
