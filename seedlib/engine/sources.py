@@ -189,7 +189,7 @@ def open_sources(
     land on an original of any table.
 
     Raises:
-        SourceError: a source is malformed (file and line); nothing was loaded.
+        SourceError: a source is malformed (file and line); nothing of its revision was loaded.
         UnmaskedPII: a PII column has no masking strategy (exit 7).
         Refused: production without authorisation (exit 5).
         ConfigurationError: a missing file, an unknown column, staging without a masking key.
@@ -245,7 +245,8 @@ def _source_keys(sourced: SourcedTable) -> dict[Any, int] | None:
             if value in ordinals:
                 raise DataError(
                     f"{sourced.declared.where}: source key {key}={value!r} appears in rows "
-                    f"{ordinals[value] + 1} and {start + offset + 1}; nothing was loaded",
+                    f"{ordinals[value] + 1} and {start + offset + 1}; nothing of its revision "
+                    "was loaded",
                     [{"source": sourced.declared.where, "column": key}],
                 )
             ordinals[value] = start + offset

@@ -51,7 +51,9 @@ class SourceError(DataError):
 
     def __init__(self, where: str, line: int | None, reason: str, *, unit: str = "line") -> None:
         at = f"{where}, {unit} {line}" if line is not None else where
-        super().__init__(f"{at}: {reason}; nothing was loaded", [{"source": where, "line": line}])
+        super().__init__(
+            f"{at}: {reason}; nothing of its revision was loaded", [{"source": where, "line": line}]
+        )
         self.where = where
         self.line = line
 

@@ -311,7 +311,7 @@ def test_malformed_source_names_file_and_line_and_writes_nothing(
     with pytest.raises(SourceError) as info:
         seed_sourced(db_url, spec)
     assert where in str(info.value)
-    assert "nothing was loaded" in str(info.value)
+    assert "nothing of its revision was loaded" in str(info.value)
     assert count(db_url, "users") == 0
     assert count(db_url, "clients") == 0
 

@@ -119,7 +119,7 @@ def test_malformed_csv_names_file_and_line(
     assert caught.value.exit_code == 7
     assert str(caught.value).startswith(f"{path}, line {line}: ")
     assert reason in str(caught.value)
-    assert "nothing was loaded" in str(caught.value)
+    assert "nothing of its revision was loaded" in str(caught.value)
 
 
 def test_bad_encoding_names_the_line_and_nothing_is_returned(
