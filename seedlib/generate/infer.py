@@ -229,6 +229,16 @@ def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generat
 
     if "email" in tokens:
         return _email(pools, length), True
+    arg = getattr(column.server_default, "arg", None)
+    default = "" if arg is None else str(getattr(arg, "text", arg)).lower()
+    if (tokens & {"uuid", "guid"} or "uuid" in default) and (length is None or length >= 32):
+        # Text holding UUIDs (``CHAR(36) DEFAULT UUID()``): distinct by construction.
+        dashed = length is None or length >= 36
+        return Columnar(
+            lambda o, h: (
+                str(uuid.UUID(int=(h << 64) | o, version=4)) if dashed else f"{h:016x}{o:016x}"
+            )
+        ), True
     if tokens & {"phone", "mobile", "fax", "telephone"}:
         return _digits(length, "(2##) 555-####"), False
     if tokens & {"postal", "zip", "postcode"}:

@@ -4,6 +4,8 @@ before writing anything."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import text
 
@@ -193,3 +195,40 @@ def test_sqlite_declared_types_sqlalchemy_does_not_know_are_read_by_name(
     assert len(set(sorted_rows(sqlite_url, "SELECT u FROM t"))) == 20
     assert seedlib.unseed(sqlite_url, label="declared").problems == []
     assert sorted_rows(sqlite_url, "SELECT count(*) FROM t") == [(0,)]
+
+
+def test_text_holding_uuids_gets_uuids(db_url: str) -> None:
+    """A ``uuid`` text column got words ("between 18"): by its name, or its default."""
+    execute(
+        db_url,
+        "CREATE TABLE things (id INTEGER PRIMARY KEY, uuid VARCHAR(36) NOT NULL UNIQUE,"
+        " guid CHAR(32))",
+    )
+    result = seedlib.seed(db_url, rows=30, label="ids")
+    assert [(t["rows"], t["skipped"]) for t in result.tables] == [(30, 0)]
+    found = sorted_rows(db_url, "SELECT uuid, guid FROM things")
+    assert all(re.fullmatch(r"[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}", u) for u, _ in found)
+    assert all(g is None or re.fullmatch(r"[0-9a-f]{32}", g) for _, g in found)
+    assert len({u for u, _ in found}) == 30
+    assert seedlib.unseed(db_url, label="ids").problems == []
+
+
+def test_a_mariadb_key_defaulting_to_uuid_gets_uuids(mysql_url: str) -> None:
+    engine = engine_for(mysql_url)
+    try:
+        with engine.connect() as conn:
+            if "MariaDB" not in str(conn.execute(text("SELECT VERSION()")).scalar()):
+                pytest.skip("DEFAULT UUID() without parentheses is MariaDB's")
+    finally:
+        engine.dispose()
+    execute(
+        mysql_url,
+        "CREATE TABLE t (id CHAR(36) PRIMARY KEY DEFAULT UUID(), name VARCHAR(20))",
+        "CREATE TABLE c (id INT AUTO_INCREMENT PRIMARY KEY, t_id CHAR(36) NOT NULL,"
+        " FOREIGN KEY (t_id) REFERENCES t (id))",
+    )
+    result = seedlib.seed(mysql_url, rows=10, label="keys")
+    assert {t["table"]: t["rows"] for t in result.tables} == {"t": 10, "c": 10}
+    keys = [k for (k,) in sorted_rows(mysql_url, "SELECT id FROM t")]
+    assert all(re.fullmatch(r"[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}", k) for k in keys)
+    assert seedlib.unseed(mysql_url, label="keys").problems == []
