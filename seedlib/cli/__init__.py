@@ -78,17 +78,20 @@ def _render_runs(result: commands.RunResult) -> None:
         )
         return
     table = Table(title=f"seedctl {result.direction}")
-    for column in ("revision", "table", "rows", "seconds", "rows/s"):
+    timed = result.direction == "upgrade"  # a rollback is not timed per table
+    columns = (
+        ("revision", "table", "rows", "seconds", "rows/s")
+        if timed
+        else ("revision", "table", "rows")
+    )
+    for column in columns:
         table.add_column(column, justify="right" if column not in ("revision", "table") else "left")
     for rev in result.revisions:
         for t in rev.tables:
-            table.add_row(
-                rev.revision,
-                str(t["table"]),
-                f"{t['rows']:,}",
-                f"{t.get('seconds', 0):.3f}",
-                f"{t.get('rows_per_s', 0):,.0f}",
-            )
+            cells = [rev.revision, str(t["table"]), f"{t['rows']:,}"]
+            if timed:
+                cells += [f"{t.get('seconds', 0):.3f}", f"{t.get('rows_per_s', 0):,.0f}"]
+            table.add_row(*cells)
         for problem in rev.problems:
             err.print(f"seedctl: warning: {rev.revision}: {problem}", markup=False)
     out.print(table)
