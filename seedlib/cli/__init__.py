@@ -80,21 +80,34 @@ def _render_runs(result: commands.RunResult) -> None:
     table = Table(title=f"seedctl {result.direction}")
     timed = result.direction == "upgrade"  # a rollback is not timed per table
     columns = (
-        ("revision", "table", "rows", "seconds", "rows/s")
+        ("revision", "table", "rows", "skipped", "seconds", "rows/s")
         if timed
         else ("revision", "table", "rows")
     )
     for column in columns:
         table.add_column(column, justify="right" if column not in ("revision", "table") else "left")
+    skips: list[str] = []
     for rev in result.revisions:
         for t in rev.tables:
             cells = [rev.revision, str(t["table"]), f"{t['rows']:,}"]
             if timed:
-                cells += [f"{t.get('seconds', 0):.3f}", f"{t.get('rows_per_s', 0):,.0f}"]
+                cells += [
+                    f"{t.get('skipped', 0):,}",
+                    f"{t.get('seconds', 0):.3f}",
+                    f"{t.get('rows_per_s', 0):,.0f}",
+                ]
             table.add_row(*cells)
+            if timed and t.get("skipped"):
+                reasons: dict[str, int] = t.get("skip_reasons") or {}
+                first = max(reasons, key=lambda r: reasons[r]) if reasons else "see the log"
+                skips.append(
+                    f"{rev.revision} {t['table']}: {t['skipped']:,} rows skipped (most: {first})"
+                )
         for problem in rev.problems:
             err.print(f"seedctl: warning: {rev.revision}: {problem}", markup=False)
     out.print(table)
+    for skip in skips:  # the JSON log's row_skipped events name the rows
+        out.print(skip, markup=False, highlight=False, soft_wrap=True)
     verb = "inserted" if result.direction == "upgrade" else "deleted"
     out.print(f"{result.total_rows:,} rows {verb} by {len(result.revisions)} revision(s).")
 
