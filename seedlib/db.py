@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -99,11 +100,15 @@ def _undoubled(conn: Connection, quoted: str) -> str:
     )
 
 
+_REFLECTING = threading.RLock()
+
+
 def reflect_into(metadata: MetaData, conn: Connection, schema: str | None = None) -> None:
     """``metadata.reflect``, without SQLAlchemy's warning for each column of a type it does not
     know (``xml``, ``ltree``, ``hstore``): seedlib compares such values as text, and a warning
     per column would bury the one line a command prints."""
     with (
+        _REFLECTING,  # the dialect's methods are swapped for the block: one thread at a time
         warnings.catch_warnings(),
         _mysql_names_unescaped(conn),
         _sqlite_references_resolved(conn),

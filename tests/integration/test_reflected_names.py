@@ -4,6 +4,8 @@ members with a backslash or a newline."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import seedlib
@@ -88,3 +90,38 @@ def test_mysql_enum_and_set_members_with_backslashes_and_newlines(mysql_url: str
         (0,),
         (0,),
     ]
+
+
+def test_reflecting_in_threads_leaves_the_dialect_as_it_was(tmp_path: Path) -> None:
+    """Two threads swapping the dialect's method at once left one's wrapper on for good."""
+    import threading
+
+    from sqlalchemy import MetaData, create_engine
+
+    from seedlib.db import reflect_into
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'threads.sqlite3'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        for i in range(10):
+            conn.exec_driver_sql(
+                f"CREATE TABLE c{i} (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES PARENT(ID))"
+            )
+    failures: list[str] = []
+
+    def reflect() -> None:
+        for _ in range(10):
+            with engine.connect() as conn:
+                metadata = MetaData()
+                reflect_into(metadata, conn)
+                if "PARENT" in metadata.tables:
+                    failures.append("PARENT reflected as a table of its own")
+
+    threads = [threading.Thread(target=reflect) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert "get_foreign_keys" not in vars(engine.dialect)
+    engine.dispose()
