@@ -332,7 +332,7 @@ def main() -> None:
     """Console-script entry point. A mistyped command line is one line on stderr, exit 2,
     like every other failure (the parser would print a framed usage box)."""
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="seedctl")
     except typer.Abort:  # EOF or Ctrl-C at a prompt
         err.print("seedctl: error: aborted; nothing was changed", markup=False, highlight=False)
         raise SystemExit(130) from None

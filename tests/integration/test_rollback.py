@@ -108,16 +108,16 @@ def test_upgrade_twice_is_a_no_op_and_other_parameters_are_refused(seedctl: Seed
     assert {t: rows(seedctl.url, f"SELECT * FROM {t} ORDER BY id") for t in TERP_TABLES} == first
 
 
-def test_rows_whose_natural_key_exists_are_skipped_not_duplicated(seedctl: Seedctl) -> None:
+def test_rows_whose_natural_key_exists_are_drawn_again_not_duplicated(seedctl: Seedctl) -> None:
     # The application already created the client code the seeds generate for their 2nd client.
     execute(seedctl.url, APP_CLIENT.format(code="WHL0002"))
     result = seedctl("upgrade")
     assert result.exit_code == 0, result.stderr
-    assert '"reason": "already exists"' in result.stderr
+    assert '"reason": "already exists"' not in result.stderr  # it was skipped
     codes = [r[0] for r in rows(seedctl.url, "SELECT client_code FROM clients")]
     assert codes.count("WHL0002") == 1
     generated = [c for c in codes if not c.startswith("CL-")]  # s004 loads CL- codes
-    assert len(generated) == 100  # 99 seeded + the application's
+    assert len(generated) == 101  # 100 seeded (the 2nd with another code) + the application's
     assert len(codes) - len(generated) == 240
     assert seedctl("downgrade", "base", "--yes").exit_code == 0
     assert rows(seedctl.url, "SELECT client_code, business_name FROM clients") == [
