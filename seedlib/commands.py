@@ -29,6 +29,7 @@ from seedlib.runtime import (
     applied_head_first,
     applied_seed_revisions,
     revisions_to_remove,
+    unfinished_revisions,
 )
 from seedlib.track import ledger, progress
 from seedlib.track.runs import last_upgrade
@@ -193,8 +194,7 @@ def downgrade(
     check_production(settings)
     with _connect(settings) as conn:
         removing = revisions_to_remove(project, conn, target)
-        applied = set(applied_head_first(project, conn))
-        partial = [r for r in progress.unfinished(conn) if r not in applied]
+        partial = unfinished_revisions(project, conn)
         previews = [preview(conn, rev) for rev in partial + removing]
         # Before asking, and in a dry run too: a blocked rollback would delete nothing.
         assert_not_blocked(conn, partial + removing)

@@ -305,7 +305,10 @@ def _declared_types(conn: Connection, table: Table) -> None:
             continue
         zoned = "ZONE" in name or name.endswith("TZ")
         if "UUID" in name or "GUID" in name:
-            column.type = types.Uuid()
+            # Text as the application stores it (SQLAlchemy's Uuid would write 32 hex digits,
+            # and keys would match no dashed row).
+            column.type = types.String(36)
+            column.info["uuid_text"] = True
         elif name.startswith("TIMESTAMP") or "DATETIME" in name:
             column.type = types.DateTime(timezone=zoned)
         elif name.startswith("DATE"):

@@ -292,8 +292,7 @@ def _migrate(context: EnvironmentContext, state: RunState, conn: Connection) -> 
     elif state.direction == "downgrade":
         target = context.get_revision_argument()
         removing = revisions_to_remove(state.project, conn, str(target or "base"))
-        applied = set(applied_head_first(state.project, conn))
-        partial = [r for r in progress.unfinished(conn) if r not in applied]
+        partial = unfinished_revisions(state.project, conn)
         assert_not_blocked(conn, partial + removing)
         for revision in partial:
             remove_revision(state, conn, revision, action="remove_unfinished")
@@ -351,6 +350,14 @@ def applied_head_first(project: Project, conn: Connection) -> list[str]:
     return [r.revision for r in project.script.iterate_revisions(current, "base")]
 
 
+def unfinished_revisions(project: Project, conn: Connection) -> list[str]:
+    """Seed revisions of ``project`` an interrupted run left unfinished (not ``seedctl seed``
+    labels: a downgrade leaves those to ``seedctl unseed``)."""
+    applied = set(applied_head_first(project, conn))
+    known = {script.revision for script in project.script.walk_revisions()}
+    return [r for r in progress.unfinished(conn) if r in known and r not in applied]
+
+
 def revisions_to_remove(project: Project, conn: Connection, target: str) -> list[str]:
     """Applied revisions a downgrade to ``target`` removes, newest first."""
     applied = applied_head_first(project, conn)
@@ -359,7 +366,7 @@ def revisions_to_remove(project: Project, conn: Connection, target: str) -> list
         return applied
     if bare.startswith("-") and bare[1:].isdigit():
         # An interrupted revision is the newest: ``-1`` removes it, and no applied one.
-        partial = [r for r in progress.unfinished(conn) if r not in applied]
+        partial = unfinished_revisions(project, conn)
         return applied[: max(0, int(bare[1:]) - len(partial))]
     try:
         resolved = project.script.get_revision(bare)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import select, tuple_
@@ -26,6 +27,11 @@ from seedlib.track.ledger import in_values
 
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
+
+
+def rows_key(values: list[Any], unique: UniqueGroup) -> tuple[Any, ...]:
+    """The values of ``unique``'s columns in a row."""
+    return tuple(values[p] for p in unique.positions)
 
 
 class Clash(NamedTuple):
@@ -166,56 +172,100 @@ class _Filters(_State):
         uniques: list[UniqueGroup],
         *,
         ask_database: bool,
-    ) -> tuple[list[list[Any]], list[Clash]]:
+        remake: Callable[[list[Any], int], list[Any] | None] | None = None,
+        redraws: int = 0,
+        fixed: frozenset[str] = frozenset(),
+    ) -> tuple[list[list[Any]], list[Clash], bool]:
         """Split ``rows`` into those that repeat no unique value and those that do (a natural
         key or a composite UNIQUE the database already holds, or one an earlier row of the run
-        took). The kept rows' composite values count as taken; rows with a NULL in a group
-        never clash."""
-        clashed: dict[int, Clash] = {}
+        took), row by row in order: a clashing row is first made again by ``remake(row,
+        attempt)`` up to ``redraws`` times (unless only ``fixed`` columns clash), and the first
+        version that clashes with nothing takes its place before the next row is looked at,
+        so the outcome does not depend on how the rows were cut into batches. Kept rows' values
+        count as taken; rows with a NULL in a group never clash. Also says whether a row was
+        replaced."""
+        taken: list[set[Any]] = []
         if ask_database:
             for position, column in naturals:
                 asked = {values[position] for values in rows if values[position] is not None}
-                if not asked:
-                    continue
-                taken = self.existing_values(column, list(asked))
-                for i, values in enumerate(rows):
-                    if i not in clashed and values[position] in taken:
-                        clashed[i] = Clash(values, f"{column.name}: already exists", (column.name,))
-        # Row by row, so that a row one group refuses takes no value of another group.
-        found: list[set[tuple[Any, ...]]] = []
-        for unique in uniques:
-            held: set[tuple[Any, ...]] = set()
-            wanted = list(
-                dict.fromkeys(
-                    key
-                    for values in rows
-                    if None not in (key := tuple(values[p] for p in unique.positions))
-                    and key not in unique.seen
-                )
-            )
-            if wanted and ask_database:
-                columns = [table.c[name] for name in unique.names]
-                query = select(*columns).where(tuple_(*columns).in_(wanted))
-                held = {tuple(r) for r in self.conn.execute(query)}
-            found.append(held)
-        for i, values in enumerate(rows):
-            if i in clashed:
-                continue
-            keys = [tuple(values[p] for p in unique.positions) for unique in uniques]
-            for unique, key, held in zip(uniques, keys, found, strict=True):
-                if None not in key and (key in unique.seen or key in held):
-                    reason = f"{','.join(unique.names)}: duplicate value for a unique key"
-                    clashed[i] = Clash(values, reason, unique.names)
+                taken.append(self.existing_values(column, list(asked)) if asked else set())
+        held = [
+            self.held_tuples(table, unique, [rows_key(values, unique) for values in rows])
+            if ask_database
+            else set()
+            for unique in uniques
+        ]
+        kept: list[list[Any]] = []
+        clashed: list[Clash] = []
+        replaced = False
+        for values in rows:
+            clash = self.clash(values, naturals if ask_database else [], taken, uniques, held)
+            if clash is not None and remake is not None and not fixed.issuperset(clash.columns):
+                for attempt in range(1, redraws + 1):
+                    again = remake(values, attempt)
+                    if again is None:
+                        continue
+                    fresh = (
+                        [
+                            self.existing_values(column, [again[position]])
+                            if again[position] is not None
+                            else set()
+                            for position, column in naturals
+                        ]
+                        if ask_database
+                        else []
+                    )
+                    near = [
+                        self.held_tuples(table, unique, [rows_key(again, unique)])
+                        if ask_database
+                        else set()
+                        for unique in uniques
+                    ]
+                    if self.clash(again, naturals if ask_database else [], fresh, uniques, near):
+                        continue
+                    values, clash, replaced = again, None, True
                     break
-            else:
-                for unique, key in zip(uniques, keys, strict=True):
-                    if None not in key:
-                        unique.seen.add(key)
-                        unique.journal.append(key)
-        if not clashed:
-            return rows, []
-        kept = [values for i, values in enumerate(rows) if i not in clashed]
-        return kept, [clashed[i] for i in sorted(clashed)]
+            if clash is not None:
+                clashed.append(clash)
+                continue
+            for unique in uniques:
+                key = rows_key(values, unique)
+                if None not in key:
+                    unique.seen.add(key)
+                    unique.journal.append(key)
+            kept.append(values)
+        return kept, clashed, replaced
+
+    @staticmethod
+    def clash(
+        values: list[Any],
+        naturals: list[tuple[int, Column[Any]]],
+        taken: list[set[Any]],
+        uniques: list[UniqueGroup],
+        held: list[set[tuple[Any, ...]]],
+    ) -> Clash | None:
+        """Why ``values`` repeats a unique value, or None (``taken``: each natural key's values
+        the database holds; ``held``: each group's)."""
+        for (position, column), values_held in zip(naturals, taken, strict=True):
+            if values[position] is not None and values[position] in values_held:
+                return Clash(values, f"{column.name}: already exists", (column.name,))
+        for unique, tuples in zip(uniques, held, strict=True):
+            key = rows_key(values, unique)
+            if None not in key and (key in unique.seen or key in tuples):
+                reason = f"{','.join(unique.names)}: duplicate value for a unique key"
+                return Clash(values, reason, unique.names)
+        return None
+
+    def held_tuples(
+        self, table: Table, unique: UniqueGroup, keys: list[tuple[Any, ...]]
+    ) -> set[tuple[Any, ...]]:
+        """The ``keys`` of ``unique`` the database already holds."""
+        wanted = list(dict.fromkeys(k for k in keys if None not in k and k not in unique.seen))
+        if not wanted:
+            return set()
+        columns = [table.c[name] for name in unique.names]
+        query = select(*columns).where(tuple_(*columns).in_(wanted))
+        return {tuple(r) for r in self.conn.execute(query)}
 
     def existing_values(self, column: Column[Any], wanted: list[Any]) -> set[Any]:
         return set(self.conn.execute(select(column).where(in_values(column, wanted))).scalars())

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 
     from seedlib.config import Settings
 
-from seedlib.engine.filters import Clash, _Filters
+from seedlib.engine.filters import _Filters
 from seedlib.engine.own import OwnValue, _Own
 from seedlib.engine.references import _References
 from seedlib.engine.shapes import (
@@ -443,12 +443,18 @@ class _Seeding(_References, _Filters, _Own):
                     if changed:
                         digest = None
                 if had_rows or uniques:
-                    rows, clashed = self.clashes(
-                        table, rows, checks, uniques, ask_database=had_rows
+                    rows, clashed, replaced = self.clashes(
+                        table,
+                        rows,
+                        checks,
+                        uniques,
+                        ask_database=had_rows,
+                        remake=remake,
+                        redraws=redraws,
+                        fixed=fixed,
                     )
-                    if clashed:
+                    if replaced:
                         digest = None
-                        rows, clashed = redraw(rows, clashed)
                     for clash in clashed:
                         column = clash.columns[0] if len(clash.columns) == 1 else None
                         self.skip_row(
@@ -460,38 +466,27 @@ class _Seeding(_References, _Filters, _Own):
         # drawn again (see ``make_columns``): values from spare row numbers, past every row
         # number of the run, so they repeat none of its own; up to REDRAWS times. Its
         # reserved key stays, so children still point at it.
-        fixed = set(shape.columns[:1] if shape.reserved else ())
+        fixed = frozenset(shape.columns[:1] if shape.reserved else ())
         redraws = 0 if name in self.sources else REDRAWS
-        redrawn = [0]  # the most redraws a row took
 
-        def redraw(
-            rows: list[list[Any]], clashed: list[Clash]
-        ) -> tuple[list[list[Any]], list[Clash]]:
-            replaced: list[list[Any]] = []
-            for attempt in range(1, redraws + 1):
-                todo = {c.values[-1]: c for c in clashed if not fixed.issuperset(c.columns)}
-                if not todo:
-                    break
-                redrawn[0] = max(redrawn[0], attempt)
-                remade: list[list[Any]] = []
-                for part in consecutive(sorted(todo)):
-                    made = self.make_columns(
-                        table, shape, gens, bases, columns, keys, part, needs_rows, attempt * total
-                    )
-                    remade.extend(map(list, zip(*made, part, strict=True)))
-                if may_skip or orphans:
-                    remade = self.drop_left_out(remade, may_skip, orphans, set(), False)
-                if validator:
-                    remade, _changed = self.drop_invalid(
-                        table, remade, validator, set(), Counter(), _SILENT
-                    )
-                remade, _again = self.clashes(table, remade, checks, uniques, ask_database=had_rows)
-                replaced.extend(remade)
-                done = {values[-1] for values in remade}
-                clashed = [c for c in clashed if c.values[-1] not in done]
-            if not replaced:
-                return rows, clashed
-            return sorted(rows + replaced, key=lambda values: values[-1]), clashed
+        def remake(values: list[Any], attempt: int) -> list[Any] | None:
+            """Row ``values`` made again (draw ``attempt``), or None when a rule leaves it out
+            or it is invalid."""
+            part = range(values[-1], values[-1] + 1)
+            made = self.make_columns(
+                table, shape, gens, bases, columns, keys, part, needs_rows, attempt * total
+            )
+            again = [column[0] for column in made] + [values[-1]]
+            if (may_skip or orphans) and not self.drop_left_out(
+                [again], may_skip, orphans, set(), False
+            ):
+                return None
+            if validator:
+                kept, _changed = self.drop_invalid(
+                    table, [again], validator, set(), Counter(), _SILENT
+                )
+                return kept[0] if kept else None
+            return again
 
         def account(
             rows: Sequence[Sequence[Any]],
@@ -718,10 +713,9 @@ class _Seeding(_References, _Filters, _Own):
             skipped=not_loaded - omitted_rows[0],
             reasons=dict(reasons),
             omitted=omitted_rows[0],
-            row_numbers=(
-                offset,
-                offset + total * (1 + (redraws if start and (uniques or checks) else redrawn[0])),
-            ),
+            # Spare numbers included whether or not they were used (a resumed run cannot
+            # know), so the next revision's rows never depend on this run's history.
+            row_numbers=(offset, offset + total * (1 + (redraws if uniques or checks else 0))),
         )
         if report.skipped:
             log.warning("rows_skipped", table=name, rows=report.skipped, reasons=dict(reasons))
@@ -1056,13 +1050,6 @@ def seed_tables(
     if conn.dialect.name == "postgresql":
         postgresql_load.restore_jit(conn, jit)
     return reports
-
-
-def consecutive(ordinals: Sequence[int]) -> Iterator[range]:
-    """Ascending ``ordinals`` as runs of consecutive numbers."""
-    for _, run in itertools.groupby(enumerate(ordinals), lambda pair: pair[1] - pair[0]):
-        numbers = [n for _, n in run]
-        yield range(numbers[0], numbers[-1] + 1)
 
 
 def _append_ranges(ranges: list[tuple[int, int]], more: Iterable[tuple[int, int]]) -> None:

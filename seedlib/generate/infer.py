@@ -231,7 +231,8 @@ def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generat
         return _email(pools, length), True
     arg = getattr(column.server_default, "arg", None)
     default = "" if arg is None else str(getattr(arg, "text", arg)).lower()
-    if (tokens & {"uuid", "guid"} or "uuid" in default) and (length is None or length >= 32):
+    uuids = tokens & {"uuid", "guid"} or "uuid" in default or column.info.get("uuid_text")
+    if uuids and (length is None or length >= 32):
         # Text holding UUIDs (``CHAR(36) DEFAULT UUID()``): distinct by construction.
         dashed = length is None or length >= 36
         return Columnar(
@@ -408,7 +409,13 @@ def infer(
     if domain is not None and domain.case is not None:
         generator = _cased(generator, str.lower if domain.case == "lower" else str.upper)
     if domain is not None and domain.like is not None and isinstance(column.type, types.String):
-        generator = _matching(generator, domain.like, _length(column))
+        length = _length(column)
+        if domain.max_length is not None:
+            length = domain.max_length if length is None else min(length, domain.max_length)
+        fixed = len(domain.like.replace("%", ""))
+        if length is not None and length > fixed:  # made within the room the pattern leaves
+            generator = _plain(table, column, pools, length - fixed)
+        generator = _matching(generator, domain.like, length)
     return generator
 
 

@@ -225,14 +225,16 @@ class RowValidator:
         self.columns = list(columns)
         # What a column may be set to when that makes a CHECK pass: NULL where allowed, else
         # zero for a number that is no key (``debit = 0 OR credit = 0``).
+        from seedlib.generate.infer import is_unique
+
         self.blank: dict[str, Any] = {}
         for name in self.columns:
             column = table.c[name]
             kind = _kind(column)
             if column.nullable and not column.primary_key:
                 self.blank[name] = None
-            elif column.primary_key or column.foreign_keys:
-                continue
+            elif column.primary_key or column.foreign_keys or is_unique(column, table):
+                continue  # (a unique zero would repeat)
             elif isinstance(kind, types.Float):
                 self.blank[name] = 0.0
             elif isinstance(kind, types.Integer):
@@ -285,6 +287,23 @@ class RowValidator:
         closed_at IS NULL``, ``(a IS NULL) <> (b IS NULL)``, ``debit = 0 OR credit = 0``);
         else None. ``turn`` picks which column is tried first, so that rows spread over the
         columns."""
+        values = list(row)
+        # One CHECK at a time: a row may fail several that NULLs or zeros satisfy.
+        for _ in range(len(self.checks) + len(self.tests) + 1):
+            fixed = self._repair_one(values, rejection, turn)
+            if fixed is None:
+                return None
+            left = self.rejections([fixed])
+            if not left:
+                return fixed
+            if (left[0].column, left[0].reason) == (rejection.column, rejection.reason):
+                return None
+            values, rejection = fixed, left[0]
+        return None
+
+    def _repair_one(self, row: list[Any], rejection: Rejection, turn: int) -> list[Any] | None:
+        """``row`` with the columns of ``rejection``'s CHECK blanked so that it passes (the
+        others may still fail), or None."""
         if not rejection.reason.startswith("fails CHECK"):
             return None
         named = rejection.column.split(",")
@@ -301,7 +320,8 @@ class RowValidator:
             values = list(row)
             for name in trial:
                 values[self.columns.index(name)] = self.blank[name]
-            if not self.rejections([values]):
+            left = self.rejections([values])
+            if not left or (left[0].column, left[0].reason) != (rejection.column, rejection.reason):
                 return values
         return None
 

@@ -557,3 +557,79 @@ def test_the_python_api_logs_json_on_stderr_not_on_stdout(tmp_path: Any) -> None
     events = [json.loads(line)["event"] for line in done.stderr.splitlines()]
     assert "seeded" in events
     assert "rollback_audit" in events
+
+
+def _pairs_table(url: str) -> None:
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE p (id INTEGER PRIMARY KEY,"
+                " a INT NOT NULL CHECK (a BETWEEN 1 AND 60),"
+                " b INT NOT NULL CHECK (b BETWEEN 1 AND 60), code VARCHAR(20) UNIQUE,"
+                " UNIQUE (a, b))"
+            )
+        )
+    engine.dispose()
+
+
+def test_rows_drawn_again_do_not_depend_on_chunks_or_a_resume(tmp_path: Any) -> None:
+    """Pairs drawn again depended on --chunk-rows (a batch claimed its first draws before any
+    row was drawn again); a resumed run recorded other row numbers, so the next label made
+    other rows."""
+    outcomes = []
+    for chunk, interrupted in ((None, False), (1000, False), (100, False), (1000, True)):
+        url = f"sqlite:///{tmp_path / f'pairs-{chunk}-{interrupted}.sqlite3'}"
+        _pairs_table(url)
+        chunked: dict[str, Any] = {} if chunk is None else {"chunk_rows": chunk}
+        if interrupted:
+
+            def interrupt(_table: str, _done: int, _total: int, calls: list[int] = [0]) -> None:  # noqa: B006
+                calls[0] += 1
+                if calls[0] == 2:
+                    raise KeyboardInterrupt
+
+            with pytest.raises(KeyboardInterrupt):
+                seedlib.seed(url, rows=3000, seed=7, label="a", progress=interrupt, **chunked)
+        (first,) = seedlib.seed(url, rows=3000, seed=7, label="a", **chunked).tables
+        (second,) = seedlib.seed(url, rows=5, seed=7, label="b").tables
+        outcomes.append((first["rows"], first["content_hash"], second["content_hash"]))
+    assert outcomes[0][0] > 2500  # most repeated pairs found another
+    assert len(set(outcomes)) == 1, outcomes
+
+
+def test_several_checks_unique_zeros_and_bounded_patterns(db_url: str) -> None:
+    """A row failing two CHECKs that NULL or zero satisfy was skipped; a unique number was set
+    to zero (then refused as a duplicate, row by row); a LIKE pattern ignored the CHECK's
+    length, and cut unique values into repeats."""
+    engine = engine_for(db_url)
+    length = "length" if db_url.startswith("sqlite") else "char_length"
+    with engine.begin() as conn:
+        for statement in (
+            "CREATE TABLE c3 (id INTEGER PRIMARY KEY, debit NUMERIC(10, 2) NOT NULL,"
+            " credit NUMERIC(10, 2) NOT NULL, closed_at TIMESTAMP NULL,"
+            " status VARCHAR(10) NOT NULL CHECK (status IN ('open', 'closed')),"
+            " CONSTRAINT one_side CHECK (debit = 0 OR credit = 0),"
+            " CONSTRAINT cl CHECK (status = 'closed' OR closed_at IS NULL))",
+            "CREATE TABLE c1 (id INTEGER PRIMARY KEY, a INTEGER NOT NULL UNIQUE,"
+            " b INTEGER NOT NULL, CONSTRAINT ab_one CHECK ((a = 0) <> (b = 0)))",
+            "CREATE TABLE codes (id INTEGER PRIMARY KEY, code VARCHAR(20) UNIQUE,"
+            f" sku VARCHAR(8) NOT NULL UNIQUE, CONSTRAINT code_like CHECK ({length}(code) <= 6"
+            " AND code LIKE 'AB%'), CONSTRAINT sku_like CHECK (sku LIKE 'SKU-%'))",
+        ):
+            conn.execute(text(statement))
+    try:
+        result = seedlib.seed(db_url, rows=3000, label="shapes")
+        assert {t["table"]: (t["rows"], t["skipped"]) for t in result.tables} == {
+            name: (3000, 0) for name in ("c3", "c1", "codes")
+        }
+        with engine.connect() as conn:
+            zeros = conn.execute(text("SELECT count(*) FROM c1 WHERE b = 0")).scalar()
+            codes = conn.execute(
+                text("SELECT count(DISTINCT code), count(DISTINCT sku) FROM codes")
+            ).one()
+        assert zeros == 3000
+        assert tuple(codes) == (3000, 3000)
+        assert seedlib.unseed(db_url, label="shapes").problems == []
+    finally:
+        engine.dispose()

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from seedlib.db import engine_for
 from seedlib.lock import database_lock
-from tests.conftest import ROOT, TERP_TABLES, Seedctl, migrate_app, seedctl_argv
+from tests.conftest import ROOT, TERP_TABLES, Seedctl, execute, migrate_app, seedctl_argv
 
 CHUNK = "100"
 
@@ -169,3 +169,49 @@ def test_downgrade_minus_one_removes_only_the_interrupted_revision(sqlite_url: s
     assert set(status["ledger"]) == {"s001"}
     assert {t: rows for t, rows in dump(sqlite_url).items() if t in kept} == kept
     assert dump(sqlite_url)["brands"] == []
+
+
+def test_a_downgrade_leaves_an_unfinished_seedctl_seed_label_alone(sqlite_url: str) -> None:
+    """``downgrade -1`` counted an interrupted ``seedctl seed`` label as the newest revision
+    (removing no applied one) and deleted the label's rows."""
+    import seedlib
+
+    migrate_app(sqlite_url)
+    seedctl = Seedctl(sqlite_url)
+    assert seedctl("upgrade", "--target", "s002").exit_code == 0
+    execute(sqlite_url, "CREATE TABLE app_scratch (id INTEGER PRIMARY KEY, note VARCHAR(30))")
+    calls = [0]
+
+    def interrupt(_table: str, _done: int, _total: int) -> None:
+        calls[0] += 1
+        if calls[0] == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        seedlib.seed(
+            sqlite_url,
+            rows=0,
+            tables={"app_scratch": 3000},
+            label="scratch",
+            chunk_rows=1000,
+            progress=interrupt,
+        )
+    kept = dump_table(sqlite_url, "app_scratch")
+    assert kept
+    done = seedctl("downgrade", "-1", "--yes")
+    assert done.exit_code == 0, done.stderr
+    status = json.loads(seedctl("status", "--json").stdout)
+    assert status["applied_revisions"] == ["s001"]
+    assert status["unfinished"] == ["label:scratch"]
+    assert dump_table(sqlite_url, "app_scratch") == kept
+    assert seedlib.unseed(sqlite_url, label="scratch").problems == []
+    assert dump_table(sqlite_url, "app_scratch") == []
+
+
+def dump_table(url: str, table: str) -> list[tuple[Any, ...]]:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY id"))]
+    finally:
+        engine.dispose()

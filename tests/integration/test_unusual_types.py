@@ -191,10 +191,20 @@ def test_sqlite_declared_types_sqlalchemy_does_not_know_are_read_by_name(
     found = sorted_rows(
         sqlite_url, "SELECT typeof(u), length(u), substr(at, 5, 1), substr(at2, 11, 1) FROM t"
     )
-    assert set(found) == {("text", 32, "-", " ")}
+    assert set(found) == {("text", 36, "-", " ")}
     assert len(set(sorted_rows(sqlite_url, "SELECT u FROM t"))) == 20
     assert seedlib.unseed(sqlite_url, label="declared").problems == []
     assert sorted_rows(sqlite_url, "SELECT count(*) FROM t") == [(0,)]
+    # Keys the application wrote with dashes are matched by the rows that point at them.
+    execute(
+        sqlite_url,
+        "CREATE TABLE parent (id UUID PRIMARY KEY)",
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, pid UUID NOT NULL REFERENCES parent (id))",
+        "INSERT INTO parent VALUES ('00000000-0000-0000-0000-000000000001'),"
+        " ('00000000-0000-0000-0000-000000000002')",
+    )
+    children = seedlib.seed(sqlite_url, tables={"t": 0, "parent": 0, "child": 20}, label="kids")
+    assert {t["table"]: t["rows"] for t in children.tables}["child"] == 20
 
 
 def test_text_holding_uuids_gets_uuids(db_url: str) -> None:
