@@ -133,9 +133,9 @@ def _pool(pools: Pools, kind: str) -> Generator:
     )
 
 
-def _code(table: Table, column: Column[Any]) -> Generator:
+def _code(table: Table, column: Column[Any], length: int | None = None) -> Generator:
     prefix = "".join(w[0] for w in words(table.name))[:3].upper() or "X"
-    length = _length(column) or 32
+    length = length or _length(column) or 32
     width = max(1, min(8, length - len(prefix) - 1))
     fmt = f"{prefix.replace('%', '%%')}-%0{width}d"
 
@@ -217,12 +217,15 @@ def _digits(length: int | None, template: str) -> Generator:
     return columnar(lambda _o, hs: [first[h % t1 // u1] + last[h % t2] for h in hs])
 
 
-def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generator, bool]:
-    """(generator, already unique) for a text column, from whole words of its name."""
+def _text_rule(
+    table: Table, column: Column[Any], pools: Pools, within: int | None = None
+) -> tuple[Generator, bool]:
+    """(generator, already unique) for a text column, from whole words of its name;
+    ``within``: the length it must keep to, when shorter than the declared one."""
     name = words(column.name)
     tokens = set(name)
     last = name[-1] if name else ""
-    length = _length(column)
+    length = _length(column) if within is None else within
 
     def pool(kind: str) -> Generator:
         return _pool(pools, kind)
@@ -249,7 +252,7 @@ def _text_rule(table: Table, column: Column[Any], pools: Pools) -> tuple[Generat
     if tokens & {"license", "licence"}:
         return _fit(Columnar(lambda _o, h: f"LIC-{(h >> 4) % 10**8:08d}"), length), False
     if last in _CODE or "sku" in tokens:
-        return _code(table, column), True
+        return _code(table, column, length), True
     if "first" in tokens:
         return pool("first_name"), False
     if "last" in tokens or "surname" in tokens:
@@ -337,7 +340,7 @@ def _text_for(
         length = within if length is None else min(length, within)
     if length is not None and length <= SHORT_UNIQUE and is_unique(column, table):
         return _compact(length)
-    generator, unique = _text_rule(table, column, pools)
+    generator, unique = _text_rule(table, column, pools, length)
     if is_unique(column, table) and not unique:
         return _unique_text(generator, length)
     return _fit(generator, length)
