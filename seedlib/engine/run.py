@@ -811,8 +811,9 @@ class _Seeding(_References, _Filters, _Own):
             if gen is None:
                 filled[column] = [None] * len(ordinals)
                 continue
-            rows = ordinals if column in pointing else shifted
-            if shift and column in pointing:  # another draw among the same parents
+            fixed_rows = column in pointing and not (isinstance(gen, Columnar) and gen.any_row)
+            rows = ordinals if fixed_rows else shifted
+            if shift and fixed_rows:  # another draw among the same parents
                 base = cell(base, shift)
             hs = hashes(base, rows.start, rows.stop)
             if isinstance(gen, Columnar):

@@ -107,4 +107,4 @@ def distinct_pairs(
         a = o % n1
         return second[(o // n1 + cell(base, a)) % n2]
 
-    return Columnar(left), Columnar(right)
+    return Columnar(left, any_row=True), Columnar(right, any_row=True)

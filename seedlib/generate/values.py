@@ -32,7 +32,7 @@ class Columnar:
     ``high``: a numeric column that holds that range needs no NOT NULL or range test.
     """
 
-    __slots__ = ("_many", "_one", "bounds", "longest")
+    __slots__ = ("_many", "_one", "any_row", "bounds", "longest")
 
     def __init__(
         self,
@@ -41,11 +41,15 @@ class Columnar:
         *,
         longest: int | None = None,
         bounds: tuple[int | Decimal, int | Decimal] | None = None,
+        any_row: bool = False,
     ) -> None:
         self._one = one
         self._many = many
         self.longest = longest
         self.bounds = bounds
+        #: For a foreign key: a valid pick for any row number, so its row numbers may continue
+        #: past other revisions' like a value column's (pairs of a junction table).
+        self.any_row = any_row
 
     def __call__(self, ordinal: int, h: int, _row: Mapping[str, Any]) -> Any:
         return self._one(ordinal, h)

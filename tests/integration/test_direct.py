@@ -633,3 +633,28 @@ def test_several_checks_unique_zeros_and_bounded_patterns(db_url: str) -> None:
         assert seedlib.unseed(db_url, label="shapes").problems == []
     finally:
         engine.dispose()
+
+
+def test_a_second_label_of_a_junction_table_makes_new_pairs(db_url: str) -> None:
+    """With the parents not seeded again, every pair of the second label repeated the first
+    label's (the pairs followed row numbers that started again at 0): 30 of 30 skipped."""
+    engine = engine_for(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE a (id INTEGER PRIMARY KEY, name VARCHAR(20))"))
+        conn.execute(text("CREATE TABLE b (id INTEGER PRIMARY KEY, name VARCHAR(20))"))
+        conn.execute(
+            text(
+                "CREATE TABLE ab (a_id INTEGER NOT NULL REFERENCES a (id),"
+                " b_id INTEGER NOT NULL REFERENCES b (id), PRIMARY KEY (a_id, b_id))"
+            )
+        )
+    try:
+        seedlib.seed(db_url, rows=30, label="one")
+        two = seedlib.seed(db_url, tables={"a": 0, "b": 0, "ab": 30}, label="two")
+        assert {t["table"]: (t["rows"], t["skipped"]) for t in two.tables}["ab"] == (30, 0)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM ab")).scalar() == 60
+        assert seedlib.unseed(db_url, label="two").problems == []
+        assert seedlib.unseed(db_url, label="one").problems == []
+    finally:
+        engine.dispose()
