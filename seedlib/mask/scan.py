@@ -131,6 +131,22 @@ def kind_from_values(values: Iterable[Any]) -> tuple[str | None, int, int]:
 
 
 _FLAGS = frozenset({"true", "false", "t", "f", "yes", "no", "y", "n", "0", "1"})
+#: Values that stand for "no value" in exported data; they say nothing about a column's kind.
+_PLACEHOLDERS = frozenset(
+    {"n/a", "na", "n.a.", "none", "null", "nil", "unknown", "tbd", "tba", "missing", "pending"}
+    | {"not available", "not applicable", "not provided", "redacted", "[redacted]"}
+)
+
+
+def is_placeholder(value: Any) -> bool:
+    """Whether ``value`` stands for "no value": empty, without a letter or digit (``-``,
+    ``?``), or a common placeholder word (``N/A``, ``none``, ``unknown``)."""
+    if value is None:
+        return True
+    if isinstance(value, bool | int | float) or hasattr(value, "isoformat"):
+        return False
+    text = str(value).strip()
+    return not any(c.isalnum() for c in text) or text.casefold() in _PLACEHOLDERS
 
 
 def looks_like(kind: str, value: Any) -> bool:
@@ -200,7 +216,7 @@ def _suggest(table: Table, column: Column[Any], sample: Sequence[Any] | None) ->
 
 
 def _agree(kind: str, sample: Sequence[Any] | None) -> bool:
-    present = [v for v in sample or () if v is not None and v != ""]
+    present = [v for v in sample or () if not is_placeholder(v)]
     return sum(1 for v in present if looks_like(kind, v)) >= THRESHOLD * len(present)
 
 

@@ -26,7 +26,13 @@ from seedlib.exceptions import ConfigurationError
 from seedlib.mask.convert import is_text
 from seedlib.mask.maskers import Vocabulary, embedded, strings
 from seedlib.mask.policy import QUASI_IDENTIFIERS
-from seedlib.mask.scan import THRESHOLD, kind_from_name, kind_from_values, looks_like
+from seedlib.mask.scan import (
+    THRESHOLD,
+    is_placeholder,
+    kind_from_name,
+    kind_from_values,
+    looks_like,
+)
 from seedlib.mask.session import normalise
 from seedlib.mask.sources import reader
 
@@ -81,20 +87,21 @@ class VerifyReport:
 
 def pii_columns(source: RowSource) -> dict[str, str]:
     """Source column → kind, suggested from names (when the first rows' values look like that
-    kind) and from the first rows' values."""
+    kind) and from the first rows' values. Placeholders (``N/A``, ``none``, ``-``, empty) count
+    neither for nor against a kind: an ``ssn`` column that is half ``n/a`` is still checked."""
     head = source.rows(0, _SAMPLE_ROWS)
     out: dict[str, str] = {}
     for column in source.columns:
         values = [row.get(column) for row in head]
         kind = kind_from_name(column)
-        present = [v for v in values if v is not None and v != ""]
+        present = [v for v in values if not is_placeholder(v)]
         if kind is not None and present:
             # A name only counts when the values agree (``email_verified`` holds booleans).
             matched = sum(1 for v in present if looks_like(kind, v))
             if matched < THRESHOLD * len(present):
                 kind = None
         if kind is None:
-            kind, _, _ = kind_from_values(values)
+            kind, _, _ = kind_from_values(present)
         if kind is not None and kind not in QUASI_IDENTIFIERS:
             out[column] = kind
     return out
@@ -112,8 +119,8 @@ def _originals(
         for row in source.rows(start, min(total, start + batch_rows)):
             for column, kind in columns.items():
                 value = row.get(column)
-                if value is None or value == "":
-                    continue
+                if is_placeholder(value):
+                    continue  # an ``n/a`` in the target proves nothing
                 if kind == "free_text":
                     for text in strings(value):
                         for found_kind, key in in_text(text, vocabulary):

@@ -205,3 +205,34 @@ def test_verify_refuses_a_column_the_source_does_not_have(seedctl: Seedctl) -> N
     message = [line for line in result.stderr.splitlines() if "mail" in line]
     assert len(message) == 1
     assert "the source has no column(s) mail" in message[0]
+
+
+def test_verify_checks_a_column_that_is_half_placeholders(seedctl: Seedctl, tmp_path: Path) -> None:
+    source = tmp_path / "people.csv"
+    source.write_text(
+        "id,ssn\n" + "".join(f"{i},{'n/a' if i % 2 else f'123-45-{6700 + i}'}\n" for i in range(40))
+    )
+    metadata = MetaData()
+    people = Table(
+        "fix_pii_people", metadata, Column("id", Integer, primary_key=True), Column("ssn", Text)
+    )
+    engine = engine_for(seedctl.url)
+    try:
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+            conn.execute(
+                people.insert(), [{"id": 1, "ssn": "n/a"}, {"id": 2, "ssn": "987-65-4320"}]
+            )
+        clean = seedctl("pii", "verify", "--source", str(source), "--json")
+        assert clean.exit_code == 0, clean.stdout + clean.stderr
+        assert json.loads(clean.stdout)["checked_columns"] == {"ssn": "tax_id"}
+        with engine.begin() as conn:
+            conn.execute(people.insert(), [{"id": 3, "ssn": "123-45-6710"}])
+        leak = seedctl("pii", "verify", "--source", str(source), "--json")
+        assert leak.exit_code == 7, leak.stdout + leak.stderr
+        findings = json.loads(leak.stdout)["findings"]
+        assert [(f["column"], f["kind"], f["count"]) for f in findings] == [("ssn", "tax_id", 1)]
+    finally:
+        with engine.begin() as conn:
+            metadata.drop_all(conn)
+        engine.dispose()

@@ -128,3 +128,14 @@ def test_a_column_named_like_a_kind_counts_only_when_its_values_agree(tmp_path: 
         "b@corp.com,false,0,212-555-0199\n"
     )
     assert pii_columns(CsvSource(csv)) == {"email": "email", "contact_phone": "phone"}
+
+
+def test_placeholders_do_not_overrule_a_column_name(tmp_path: Path) -> None:
+    csv = tmp_path / "people.csv"
+    rows = [
+        f"{i},{f'123-45-{6700 + i}' if i % 2 else ('n/a', 'none', '-', 'unknown', '')[i % 5]},"
+        f"{f'p{i}@corp.com' if i % 3 == 0 else 'N/A'},true"
+        for i in range(1, 41)
+    ]
+    csv.write_text("id,ssn,email,email_verified\n" + "\n".join(rows) + "\n")
+    assert pii_columns(CsvSource(csv)) == {"ssn": "tax_id", "email": "email"}
