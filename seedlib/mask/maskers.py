@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeAlias
 
+from seedlib.exceptions import DataError
+
 #: Domains reserved for documentation by RFC 2606: mail to them can never reach anyone.
 RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
 REDACTED = "[redacted]"
@@ -445,31 +447,77 @@ def _classify(m: re.Match[str], names: frozenset[str]) -> Iterator[tuple[str, st
 
 
 def strings(value: Any) -> Iterator[str]:
-    """The strings of a JSON value (a dict's values, a list's items, at any depth); any other
-    value as its text."""
+    """The texts of a JSON value (a dict's keys and values, a list's items, at any depth; an
+    integer as its digits, since ``123456789`` may be an SSN); any other value as its text."""
     if isinstance(value, Mapping):
-        for item in value.values():
+        for key, item in value.items():
+            yield from strings(key)
             yield from strings(item)
     elif isinstance(value, list | tuple):
         for item in value:
             yield from strings(item)
-    elif value is not None and not isinstance(value, bool | int | float):
+    elif value is not None and not isinstance(value, bool | float):
         yield str(value)
+
+
+#: Integers inside JSON documents that may be an identifier written as a number: an SSN or
+#: EIN (9 digits), a phone number (10 to 15) or a card number (up to 19).
+_NUMBER_DIGITS = range(9, 20)
 
 
 def free_text(value: Any, h: int, ctx: MaskContext) -> Any:
     """Embedded emails, card numbers, SSNs and EINs, phone numbers and names replaced by their
     masked counterparts (the same ones their own columns get); other words kept. A name in
-    capitals stays in capitals. A JSON value (dict or list) keeps its structure and keys: each
-    string in it is masked so."""
-    if isinstance(value, Mapping):
-        return {k: free_text(v, h, _unbounded(ctx)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [free_text(v, h, _unbounded(ctx)) for v in value]
+    capitals stays in capitals. A JSON value (dict or list) keeps its structure: each string
+    in it, each dict key, and each integer of 9 to 19 digits (an SSN, phone or card number
+    written as a number) is masked so; such an integer stays an integer of as many digits
+    when its masked form allows (else it becomes the masked text).
+
+    Raises:
+        DataError: two keys of one JSON object mask to the same key.
+    """
+    if isinstance(value, Mapping | list | tuple):
+        return _json_item(value, _unbounded(ctx))
     if value is None or not (isinstance(value, str) or hasattr(value, "isoformat")):
-        return value  # a number, a boolean or null inside a JSON document
+        return value  # a number, a boolean or null
+    return fit(_text_masked(str(value), ctx), ctx.length)
+
+
+def _json_item(value: Any, ctx: MaskContext) -> Any:
+    if isinstance(value, Mapping):
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            masked_key = _text_masked(key, ctx) if isinstance(key, str) else key
+            if masked_key in out:
+                raise DataError(
+                    "free_text: two keys of one JSON object mask to the same key (values that "
+                    "differ only in case or spacing, or names that mask alike); mask the column "
+                    "with 'redact' or 'null', or rename the keys"
+                )
+            out[masked_key] = _json_item(item, ctx)
+        return out
+    if isinstance(value, list | tuple):
+        return [_json_item(item, ctx) for item in value]
+    if isinstance(value, str):
+        return _text_masked(value, ctx)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        text = str(value)
+        if len(text) not in _NUMBER_DIGITS:
+            return value
+        masked = _text_masked(text, ctx)
+        if masked == text:
+            return value
+        if masked.isdigit() and len(masked) == len(text) and masked[0] != "0":
+            return int(masked)
+        return masked
+    if value is None or not hasattr(value, "isoformat"):
+        return value  # a float, a boolean or null
+    return _text_masked(str(value), ctx)
+
+
+def _text_masked(text: str, ctx: MaskContext) -> str:
+    """``text`` with each embedded piece of PII replaced (no length limit)."""
     sub = ctx.submask
-    text = str(value)
     out: list[str] = []
     at = 0
     for kind, found, start, end in embedded(text, ctx.vocabulary):
@@ -479,8 +527,10 @@ def free_text(value: Any, h: int, ctx: MaskContext) -> Any:
         out.append(text[at:start])
         out.append(masked)
         at = end
+    if not out:
+        return text
     out.append(text[at:])
-    return fit("".join(out), ctx.length)
+    return "".join(out)
 
 
 def _unbounded(ctx: MaskContext) -> MaskContext:

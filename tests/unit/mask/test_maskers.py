@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from seedlib.exceptions import DataError
 from seedlib.mask.keys import MaskingKey
-from seedlib.mask.maskers import MASKERS, RESERVED_DOMAINS
+from seedlib.mask.maskers import MASKERS, RESERVED_DOMAINS, strings
 from seedlib.mask.policy import ColumnRule, PiiKind
 from seedlib.mask.scan import luhn_valid
 from seedlib.mask.session import MaskingSession, normalise
@@ -297,3 +298,41 @@ def test_free_text_keeps_ordinary_words_numbers_and_case(session: MaskingSession
     dashed = session.mask("tax_id", "123-45-6789")
     assert undashed == "ssn " + dashed.replace("-", "")
     assert session.mask("phone", "020 7946 0018").startswith("0")
+
+
+def test_free_text_masks_json_keys_and_identifier_numbers(session: MaskingSession) -> None:
+    doc = {
+        "contacts": {"alice@corp.com": "Alice Smith", "Bob": 1},
+        "ids": [123456789, 4155550134, 4111111111111111, 7, 1234567890123, True, 1.5],
+    }
+    masked = session.mask("free_text", doc)
+    assert set(masked) == {"contacts", "ids"}
+    assert session.mask("email", "alice@corp.com") in masked["contacts"]
+    assert "Bob" not in masked["contacts"]
+    ssn, phone, card, small, other, flag, ratio = masked["ids"]
+    # An SSN stays a number of nine digits unless its masked form starts with 0.
+    assert str(ssn) == session.mask("tax_id", "123456789")
+    assert isinstance(ssn, int) != str(ssn).startswith("0")
+    assert isinstance(phone, int)
+    assert isinstance(card, int)
+    assert (len(str(phone)), len(str(card))) == (10, 16)
+    assert (phone, card) != (4155550134, 4111111111111111)
+    assert (small, other, flag, ratio) == (7, 1234567890123, True, 1.5)
+    assert list(strings(doc)) == [
+        "contacts",
+        "alice@corp.com",
+        "Alice Smith",
+        "Bob",
+        "1",
+        "ids",
+        "123456789",
+        "4155550134",
+        "4111111111111111",
+        "7",
+        "1234567890123",
+    ]
+
+
+def test_free_text_refuses_json_keys_that_mask_alike(session: MaskingSession) -> None:
+    with pytest.raises(DataError, match="two keys of one JSON object mask to the same key"):
+        session.mask("free_text", {"Alice@Corp.com": 1, "alice@corp.com": 2})
