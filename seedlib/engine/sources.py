@@ -218,11 +218,22 @@ def open_sources(
         if masked is None:
             continue
         # A masked foreign key to another source's key is looked up by its value before
-        # masking, as the parent's source keys are.
+        # masking, as the parent's source keys are; one to another source's masked unique
+        # column takes the value the parent row with the same original value was masked to.
         for fk in sourced.table.foreign_key_constraints:
             name = fk.column_keys[0] if len(fk.column_keys) == 1 else None
-            if name in masked.policy.rules and fk.referred_table.fullname in out:
-                masked.keep_originals(name)
+            parent = out.get(fk.referred_table.fullname)
+            if name not in masked.policy.rules or parent is None:
+                continue
+            masked.keep_originals(name)
+            referred = fk.elements[0].column.name
+            parent_masked = parent.prepared.masked
+            if (
+                parent_masked is not None
+                and referred in parent_masked.policy.rules
+                and key_shape(parent.table).columns != (referred,)
+            ):
+                masked.refer(name, parent_masked, referred)
     for sourced in out.values():
         if sourced.prepared.masked is not None:
             sourced.prepared.masked.reserve_originals()

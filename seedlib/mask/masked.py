@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from seedlib.mask.sources import RowSource
 
 
+_MISSING = object()
+
+
 class MaskedSource:
     """A :class:`~seedlib.mask.sources.RowSource` whose PII columns come out masked.
 
@@ -57,6 +60,9 @@ class MaskedSource:
         #: Column → ordinal → the value before masking, for the columns :meth:`keep_originals`
         #: names (foreign keys to another source's keys, which are looked up unmasked).
         self.kept: dict[str, dict[int, Any]] = {}
+        #: Column → value before masking → value after, for the columns :meth:`keep_outputs`
+        #: names (unique columns other sources' foreign keys refer to).
+        self.outputs: dict[str, dict[Any, Any]] = {}
         self._maskers: list[tuple[str, Callable[[Any], Any]]] = [
             (name, session.column_masker(rule, scope=f"{policy.table}.{name}"))
             for name, rule in policy.rules.items()
@@ -87,6 +93,35 @@ class MaskedSource:
         """Remember ``column``'s values before masking (in :attr:`kept`) as rows are read."""
         self.kept.setdefault(column, {})
 
+    def keep_outputs(self, column: str) -> None:
+        """Remember ``column``'s masked value of each value before masking (in
+        :attr:`outputs`) as rows are read."""
+        self.outputs.setdefault(column, {})
+
+    def refer(self, column: str, parent: MaskedSource, parent_column: str) -> None:
+        """Mask ``column``, a foreign key to ``parent``'s unique ``parent_column``, to the value
+        the parent row with the same value (exactly, case and spacing included) was masked
+        to, when the parent has one and it fits the column; else as the column would be.
+
+        In a unique column, values that differ only in case (``Alice@Corp.com``,
+        ``alice@corp.com``) get distinct outputs; masking the reference by its own identity
+        would join it to whichever of them came first.
+        """
+        parent.keep_outputs(parent_column)
+        outputs = parent.outputs[parent_column]
+        length = self.policy.rules[column].length
+        for i, (name, own) in enumerate(self._maskers):
+            if name != column:
+                continue
+
+            def mask(value: Any, own: Callable[[Any], Any] = own) -> Any:
+                out = outputs.get(value, _MISSING)
+                if out is _MISSING or (length is not None and len(str(out)) > length):
+                    return own(value)
+                return out
+
+            self._maskers[i] = (name, mask)
+
     def rows(self, start: int, stop: int) -> list[dict[str, Any]]:
         if self._reserve:
             self.reserve_originals()
@@ -96,11 +131,14 @@ class MaskedSource:
         counts = self.masked_counts
         for name, mask in self._maskers:
             done = 0
+            outputs = self.outputs.get(name)
             for row in rows:
                 value = row.get(name)
                 if value is None or value == "":
                     continue
-                row[name] = mask(value)
+                row[name] = masked = mask(value)
+                if outputs is not None:
+                    outputs[value] = masked
                 done += 1
             counts[name] += done
         return rows

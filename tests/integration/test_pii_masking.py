@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Column, Integer, MetaData, Table, insert, select
+from sqlalchemy import JSON, Column, ForeignKey, Integer, MetaData, String, Table, insert, select
 
 from seedlib import Source, TableSpec
 from seedlib.config import resolve_settings
@@ -16,6 +16,8 @@ from seedlib.engine import seed_tables
 from seedlib.mask.sources import JsonLinesSource
 from seedlib.mask.verify import verify
 from seedlib.track.ledger import ensure_bookkeeping
+from tests.conftest import rows
+from tests.integration.test_masked_sources import write_csv
 
 
 def seed(url: str, metadata: MetaData, spec: dict[str, int | TableSpec]) -> None:
@@ -88,3 +90,46 @@ def test_json_keys_and_numbers_are_masked_and_verified(db_url: str, tmp_path: Pa
     # MariaDB reflects a JSON column as text: its documents are read whole ("embedded").
     found = {(f.column, f.kind): f.count for f in report.findings}
     assert found == {("profile", "email"): 1, ("profile", "tax_id"): 1}
+
+
+def test_a_reference_to_a_unique_column_follows_the_exact_value(
+    db_url: str, tmp_path: Path
+) -> None:
+    # Case variants in a unique column get distinct masked values; the order refers to the
+    # second one and must still join to it, not to the first variant's value.
+    metadata = MetaData()
+    Table(
+        "people",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("email", String(255), unique=True, info={"pii": "email"}),
+        Column("who", String(20)),
+    )
+    Table(
+        "orders",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("buyer_email", String(255), ForeignKey("people.email"), info={"pii": "email"}),
+    )
+    people = [
+        {"id": 1, "email": "Alice@Corp.com", "who": "first-alice"},
+        {"id": 2, "email": "alice@corp.com", "who": "second-alice"},
+        {"id": 3, "email": "bob@corp.com", "who": "bob"},
+    ]
+    orders = [
+        {"id": 1, "buyer_email": "alice@corp.com"},
+        {"id": 2, "buyer_email": "Alice@Corp.com"},
+        {"id": 3, "buyer_email": "bob@corp.com"},
+    ]
+    spec: dict[str, int | TableSpec] = {
+        "people": TableSpec(source=Source(write_csv(tmp_path / "people.csv", people))),
+        "orders": TableSpec(source=Source(write_csv(tmp_path / "orders.csv", orders))),
+    }
+    seed(db_url, metadata, spec)
+    joined = rows(
+        db_url,
+        "SELECT o.buyer_email, p.who FROM orders o JOIN people p ON p.email = o.buyer_email "
+        "ORDER BY o.id",
+    )
+    assert [who for _, who in joined] == ["second-alice", "first-alice", "bob"]
+    assert not {e for e, _ in joined} & {p["email"] for p in people}
