@@ -393,6 +393,17 @@ _PHONE = (
 #: so that dates like ``01.12.2024`` stay dates.
 PHONE_DIGITS = range(8, 16)
 _NATIONAL_DIGITS = range(9, 16)
+#: A national number (trunk 0) must show a separator between its groups (``020 7946 0018``,
+#: ``(030) 1234567``) unless one of these words comes shortly before it: ``Order 0001234567``
+#: and ``PO 0123456789`` are references, ``call 02079460018`` is a phone number.
+_PHONE_CUE = re.compile(
+    r"\b(?:tel|telephone|phone|ph|call|called|mobile|mob|cell|fax|whatsapp|sms)\b", re.IGNORECASE
+)
+_CUE_WINDOW = 24
+_GROUPED = re.compile(r"[\s.)-]")
+#: An IBAN (``DE89 3704 0044 0532 0130 00``): left alone, so its digit groups are not taken
+#: for a phone number.
+_IBAN = r"(?<!\w)[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?!\w)"
 #: A capitalised, camel-case (``McDonald``) or all-caps word, with an apostrophe part
 #: (``O'Brien``, ``Smith's``); hyphenated names are matched part by part.
 _WORD = r"(?<![\w'’])[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:['’][^\W\d_]+){0,2}(?![\w'’])"
@@ -402,7 +413,7 @@ _WORD = r"(?<![\w'’])[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:['’][^\W\d_]+){0,2}(?![\w'�
 _EMBEDDED = re.compile(
     f"(?P<email>{_EMAIL})"
     f"|(?=[\\d+(])(?:(?P<card>{_CARD})|(?P<tax_id>{_SSN})|(?P<phone>{_PHONE}))"
-    f"|(?=[A-ZÀ-ÖØ-Þ])(?P<name>{_WORD})"
+    f"|(?=[A-ZÀ-ÖØ-Þ])(?:(?P<iban>{_IBAN})|(?P<name>{_WORD}))"
 )
 _NOT_A_CARD = re.compile(f"(?P<tax_id>{_SSN})|(?P<phone>{_PHONE})")
 _POSSESSIVE = re.compile(r"(.+?)(['’]s)", re.IGNORECASE)
@@ -439,11 +450,26 @@ def _classify(m: re.Match[str], names: frozenset[str]) -> Iterator[tuple[str, st
             for k, f, s, e in _classify(inner, names):
                 yield k, f, start + s, start + e
         return
+    if kind == "iban":
+        return
     if kind == "phone":
         digits = len(_DIGIT.findall(found))
-        if digits not in (_NATIONAL_DIGITS if _TRUNK.match(found) else PHONE_DIGITS):
+        if _TRUNK.match(found):
+            if digits not in _NATIONAL_DIGITS or not _national(m.string, found, start):
+                return
+        elif digits not in PHONE_DIGITS:
             return
     yield ("card_number" if kind == "card" else str(kind)), found, start, m.end()
+
+
+def _national(text: str, found: str, start: int) -> bool:
+    """Whether ``found`` (at ``start`` of ``text``, with a trunk 0) reads as a phone number:
+    not right after ``#`` or ``-`` (``INV-0012345678``), and in groups or after a phone word."""
+    if start and text[start - 1] in "#-":
+        return False
+    if _GROUPED.search(found.lstrip("(")) is not None:
+        return True
+    return _PHONE_CUE.search(text, max(0, start - _CUE_WINDOW), start) is not None
 
 
 def strings(value: Any) -> Iterator[str]:

@@ -336,3 +336,31 @@ def test_free_text_masks_json_keys_and_identifier_numbers(session: MaskingSessio
 def test_free_text_refuses_json_keys_that_mask_alike(session: MaskingSession) -> None:
     with pytest.raises(DataError, match="two keys of one JSON object mask to the same key"):
         session.mask("free_text", {"Alice@Corp.com": 1, "alice@corp.com": 2})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order 0001234567 shipped",
+        "PO 0123456789 approved",
+        "See INV-0012345678.",
+        "Account 000123456789 closed",
+        "Ref #020 7946 0018",
+        "Pay to IBAN DE89 3704 0044 0532 0130 00 today",
+        "IBAN GB29 NWBK 6016 1331 9268 19",
+        "IBAN DE89370400440532013000",
+    ],
+)
+def test_free_text_keeps_references_that_start_with_0(text: str, session: MaskingSession) -> None:
+    assert session.mask("free_text", text) == text
+
+
+@pytest.mark.parametrize(
+    "phone", ["020 7946 0018", "(030) 1234567", "(030)1234567", "02079460018", "07700900123"]
+)
+def test_free_text_masks_national_numbers_in_groups_or_after_a_phone_word(
+    phone: str, session: MaskingSession
+) -> None:
+    masked = session.mask("free_text", f"Call me on {phone} today")
+    assert phone not in masked
+    assert re.match(r"Call me on \(?0\d", masked), masked
