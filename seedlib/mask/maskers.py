@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, TypeAlias
 
 from seedlib.exceptions import DataError
@@ -105,6 +105,30 @@ class Vocabulary:
         from seedlib.generate.pools import Pools
 
         return tuple(dict.fromkeys(Pools(0).get("city")))
+
+
+#: Dashes and minus signs people (and word processors) put in numbers, read as ``-``.
+_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(c: str) -> str:
+    if c in _DASHES:
+        return "-"
+    digit = unicodedata.decimal(c, None)
+    if digit is not None:
+        return str(digit)
+    compatible = unicodedata.normalize("NFKC", c)
+    return compatible if len(compatible) == 1 and compatible.isascii() else c
+
+
+def fold(text: str) -> str:
+    """``text`` with full-width and other compatibility characters (NFKC), digits of any
+    script and Unicode dashes (``‐‑‒–—−``) as their ASCII forms, character for character (so
+    positions in ``text`` stay valid); other characters kept."""
+    if text.isascii():
+        return text
+    return "".join(map(_fold_char, text))
 
 
 def _ascii_lower(text: str) -> str:
@@ -428,9 +452,11 @@ def name_key(word: str) -> str:
 
 def embedded(text: str, vocabulary: Vocabulary) -> Iterator[tuple[str, str, int, int]]:
     """``(kind, found, start, end)`` of each piece of PII :func:`free_text` replaces in
-    ``text``: ``email``, ``card_number``, ``tax_id``, ``phone`` or ``first_name``."""
+    ``text``: ``email``, ``card_number``, ``tax_id``, ``phone`` or ``first_name``. Pieces are
+    found in :func:`fold`'s form of ``text`` (``123–45–6789`` with en dashes is an SSN) and
+    ``found`` is given in that form; ``start`` and ``end`` hold for ``text`` too."""
     names = vocabulary.name_words
-    for m in _EMBEDDED.finditer(text):
+    for m in _EMBEDDED.finditer(fold(text)):
         yield from _classify(m, names)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import MetaData, select
 
 from seedlib.generate.infer import words
 from seedlib.mask.convert import is_text
+from seedlib.mask.maskers import fold
 from seedlib.mask.policy import declared_kind
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ def luhn_valid(text: str) -> bool:
 def kind_from_values(values: Iterable[Any]) -> tuple[str | None, int, int]:
     """(kind, matched, sampled) from sampled values: email, card or phone when at least
     :data:`THRESHOLD` of the non-empty values match."""
-    texts = [v.strip() for v in (str(x) for x in values if x is not None) if v.strip()]
+    texts = [v.strip() for v in (fold(str(x)) for x in values if x is not None) if v.strip()]
     if not texts:
         return None, 0, 0
     tests = (
@@ -154,7 +155,7 @@ def looks_like(kind: str, value: Any) -> bool:
     booleans, not emails)."""
     if value is None or isinstance(value, bool):
         return False
-    text = str(value).strip()
+    text = fold(str(value)).strip()
     if not text or text.casefold() in _FLAGS:
         return False
     digits = sum(c.isdigit() for c in text)

@@ -24,7 +24,15 @@ from typing import Any
 
 from seedlib.exceptions import DataError
 from seedlib.mask.keys import MaskingKey
-from seedlib.mask.maskers import MASKERS, MaskContext, Masker, Vocabulary, embedded, strings
+from seedlib.mask.maskers import (
+    MASKERS,
+    MaskContext,
+    Masker,
+    Vocabulary,
+    embedded,
+    fold,
+    strings,
+)
 from seedlib.mask.policy import IDENTIFIER_KINDS, QUASI_IDENTIFIERS, ColumnRule
 
 #: Attempts before giving up on a distinct value (only reachable with a tiny output space).
@@ -54,17 +62,17 @@ def normaliser(kind: str) -> Callable[[Any], str]:
 
 
 def _digits_identity(value: Any) -> str:
-    text = value if type(value) is str else _text(value)
+    text = fold(value if type(value) is str else _text(value))
     return _NON_DIGITS.sub("", text) or text.strip().casefold()
 
 
 def _case_identity(value: Any) -> str:
-    text = value if type(value) is str else _text(value)
+    text = fold(value if type(value) is str else _text(value))
     return text.strip().casefold()
 
 
 def _words_identity(value: Any) -> str:
-    text = value if type(value) is str else _text(value)
+    text = fold(value if type(value) is str else _text(value))
     return " ".join(text.split()).casefold()
 
 
@@ -135,6 +143,8 @@ class MaskingSession:
         def mask(value: Any) -> Any:
             if value is None or value == "":
                 return value
+            if type(value) is str and not value.isascii():
+                value = fold(value)  # full-width digits and en dashes mask as ASCII ones
             norm = norm_of(value)
             return probe(value, norm, norm)
 
@@ -146,8 +156,10 @@ class MaskingSession:
         def mask_unique(value: Any) -> Any:
             if value is None or value == "":
                 return value
-            norm = norm_of(value)
             exact = _text(value)
+            if type(value) is str and not value.isascii():
+                value = fold(value)
+            norm = norm_of(value)
             owner = first.setdefault(norm, exact)
             return probe(value, norm, norm if owner == exact else f"{norm}\x1e{exact}")
 

@@ -24,7 +24,7 @@ from sqlalchemy import MetaData, select, types
 
 from seedlib.exceptions import ConfigurationError
 from seedlib.mask.convert import is_text
-from seedlib.mask.maskers import Vocabulary, embedded, strings
+from seedlib.mask.maskers import Vocabulary, embedded, fold, strings
 from seedlib.mask.policy import QUASI_IDENTIFIERS
 from seedlib.mask.scan import (
     THRESHOLD,
@@ -252,6 +252,7 @@ def _check(
     vocabulary: Vocabulary,
     counts: dict[tuple[str, str], int],
 ) -> None:
+    text = fold(text)
     hit = False
     has_letters = any(c.isalpha() for c in text)
     for kind, values in originals.items():

@@ -13,7 +13,7 @@ from seedlib import Source, TableSpec
 from seedlib.config import resolve_settings
 from seedlib.db import engine_for
 from seedlib.engine import seed_tables
-from seedlib.mask.sources import JsonLinesSource
+from seedlib.mask.sources import CsvSource, JsonLinesSource
 from seedlib.mask.verify import verify
 from seedlib.track.ledger import ensure_bookkeeping
 from tests.conftest import rows
@@ -133,3 +133,44 @@ def test_a_reference_to_a_unique_column_follows_the_exact_value(
     )
     assert [who for _, who in joined] == ["second-alice", "first-alice", "bob"]
     assert not {e for e, _ in joined} & {p["email"] for p in people}
+
+
+def test_full_width_digits_and_unicode_dashes_are_masked(db_url: str, tmp_path: Path) -> None:
+    metadata = MetaData()
+    Table(
+        "people",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("phone", String(32), info={"pii": "phone"}),
+        Column("note", String(200), info={"pii": "free_text"}),
+    )
+    people = [
+        {
+            "id": 1,
+            "phone": "\uff14\uff11\uff15\uff0d\uff15\uff15\uff15\uff0d\uff10\uff11\uff13\uff14",
+            "note": "ok",
+        },
+        {
+            "id": 2,
+            "phone": "(212) 555\u20130199",
+            "note": "SSN 123\u201345\u20136789, call 212\u2011555\u20110188",
+        },
+    ]
+    source = write_csv(tmp_path / "people.csv", people)
+    seed(db_url, metadata, {"people": TableSpec(source=Source(source))})
+    loaded = rows(db_url, "SELECT phone, note FROM people ORDER BY id")
+    assert len(loaded) == 2
+    for phone, _ in loaded:
+        assert phone.isascii()
+    for digits in ("4155550134", "2125550199", "123456789", "2125550188"):
+        assert all(
+            digits not in "".join(c for c in v if c.isdigit()) for row in loaded for v in row
+        )
+    report = verify(CsvSource(source), db_url)
+    assert report.ok, report.as_dict()
+    engine = engine_for(db_url)
+    with engine.begin() as conn:
+        conn.execute(insert(metadata.tables["people"]), [{"id": 3, "phone": "415-555-0134"}])
+    engine.dispose()
+    leaked = verify(CsvSource(source), db_url)
+    assert {(f.column, f.kind) for f in leaked.findings} == {("phone", "phone")}

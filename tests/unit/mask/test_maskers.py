@@ -364,3 +364,21 @@ def test_free_text_masks_national_numbers_in_groups_or_after_a_phone_word(
     masked = session.mask("free_text", f"Call me on {phone} today")
     assert phone not in masked
     assert re.match(r"Call me on \(?0\d", masked), masked
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "ascii"),
+    [
+        ("free_text", "SSN 123\u201345\u20136789 on file", "SSN 123-45-6789 on file"),
+        ("free_text", "call (415) 555\u20110134", "call (415) 555-0134"),
+        ("free_text", "Tel \uff10\uff12\uff10 \uff17\uff19\uff14\uff16 0018", "Tel 020 7946 0018"),
+        ("phone", "\uff08\uff14\uff11\uff15\uff09\uff15\uff15\uff15\uff0d0134", "(415)555-0134"),
+        ("tax_id", "123\u201345\u20136789", "123-45-6789"),
+        ("card_number", "\uff14111 1111 1111 1111", "4111 1111 1111 1111"),
+    ],
+)
+def test_unicode_digits_and_dashes_mask_as_their_ascii_forms(
+    kind: str, text: str, ascii: str, session: MaskingSession
+) -> None:
+    assert session.mask(kind, text) == session.mask(kind, ascii) != ascii
+    assert normalise(kind, text) == normalise(kind, ascii)
