@@ -29,8 +29,8 @@ from seedlib.mask.maskers import (
     MaskContext,
     Masker,
     Vocabulary,
-    embedded,
     fold,
+    identifiers,
     strings,
 )
 from seedlib.mask.policy import IDENTIFIER_KINDS, QUASI_IDENTIFIERS, ColumnRule
@@ -182,9 +182,8 @@ class MaskingSession:
                 if value is None or value == "":
                     continue
                 for text in strings(value):
-                    for kind, found, _start, _end in embedded(text, self.vocabulary):
-                        if kind not in QUASI_IDENTIFIERS:
-                            self._reserved_for(kind).add(normalise(kind, found))
+                    for kind, found in identifiers(text):
+                        self._reserved_for(kind).add(normalise(kind, found))
             return
         if strategy in _MAY_REPEAT or strategy in QUASI_IDENTIFIERS:
             return

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from seedlib.exceptions import DataError
 from seedlib.mask.keys import MaskingKey
-from seedlib.mask.maskers import MASKERS, RESERVED_DOMAINS, strings
+from seedlib.mask.maskers import MASKERS, RESERVED_DOMAINS, embedded, identifiers, strings
 from seedlib.mask.policy import ColumnRule, PiiKind
 from seedlib.mask.scan import luhn_valid
 from seedlib.mask.session import MaskingSession, normalise
@@ -382,3 +382,31 @@ def test_unicode_digits_and_dashes_mask_as_their_ascii_forms(
 ) -> None:
     assert session.mask(kind, text) == session.mask(kind, ascii) != ascii
     assert normalise(kind, text) == normalise(kind, ascii)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Spoke with Michael Williams on 12 March, order 22770 total $561.18.",
+        "Reach at (777) 261-3374 or michael.williams1@corp1.com. SSN 123-45-6789 on file.",
+        "a@b.co,x.y+z@mail.example.org;bad@,@bad.com user12345678@x.com",
+        "+44 20 7946 0018, +33 (0)1 23 45 67 89, 020 7946 0018, call 02079460018",
+        "card 4111 1111 1111 1111, EIN 12-3456789, nine 123456789, version 2.3.4",
+        "IBAN DE89 3704 0044 0532 0130 00 and Order 0001234567, INV-0012345678",
+        "SSN 123\u201345\u20136789, tel \uff10\uff12\uff10 \uff17\uff19\uff14\uff16 "
+        "\uff10\uff10\uff11\uff18",
+        "no numbers at all, Jennifer",
+    ],
+)
+def test_identifiers_finds_what_free_text_replaces(text: str) -> None:
+    # Reserving originals uses the fast scan: it must never miss an identifier the full scan
+    # (the one masking replaces by) finds.
+    full = {(k, f) for k, f, _, _ in embedded(text, VOCABULARY) if k != "first_name"}
+    assert full <= set(identifiers(text))
+
+
+@given(st.text(alphabet="0123456789 ()-.+@abcXY", max_size=40))
+@SETTINGS
+def test_identifiers_never_miss_a_number_or_email(text: str) -> None:
+    full = {(k, f) for k, f, _, _ in embedded(text, VOCABULARY) if k != "first_name"}
+    assert full <= set(identifiers(text))
