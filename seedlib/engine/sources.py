@@ -69,6 +69,8 @@ class SourcedTable:
     #: Ordinals of rows left out because their parent key is not in the parent's source (a
     #: set: a rejected batch is generated twice).
     unmatched: set[int] = field(default_factory=set)
+    #: The sourced tables seeded before this one (plan order), masked with the same session.
+    before: list[SourcedTable] = field(default_factory=list)
     _start: int = 0
     _rows: list[dict[str, Any]] = field(default_factory=list)
     _high: int = 0
@@ -102,6 +104,12 @@ class SourcedTable:
         again) are not counted twice in the audit."""
         source = self.prepared.source
         masked = self.prepared.masked
+        if masked is not None and self._high == 0:
+            # A resumed run does not read the sourced tables it finished before the
+            # interruption: mask them again first (uncounted), so the session holds their
+            # outputs and re-probes collisions exactly as an uninterrupted run.
+            for earlier in self.before:
+                earlier.catch_up()
         if masked is not None and self._high == 0 < start:
             # A resumed run: mask the rows loaded before the interruption again (uncounted),
             # so collisions are re-probed exactly as in an uninterrupted run.
@@ -120,6 +128,17 @@ class SourcedTable:
                 out += source.rows(self._high, stop)
         self._high = max(self._high, start + len(out))
         return out
+
+    def catch_up(self) -> None:
+        """Mask the rows not read yet (uncounted in the audit), as if the table were loaded."""
+        masked = self.prepared.masked
+        if masked is None or self._high >= self.count:
+            return
+        before = dict(masked.masked_counts)
+        for first in range(self._high, self.count, BATCH_ROWS):
+            self.prepared.source.rows(first, min(self.count, first + BATCH_ROWS))
+        masked.masked_counts.update(before)
+        self._high = self.count
 
     def source_value(self, ordinal: int, name: str) -> Any:
         """``name``'s value in row ``ordinal`` as the source holds it, before masking."""
@@ -284,6 +303,11 @@ class _Sources(_State):
         sourced = self.sources.get(table.fullname)
         if sourced is None or column.name not in sourced.columns or column.computed is not None:
             return None
+        if not self.__dict__.get("_sources_ordered"):
+            ordered = [self.sources[n] for n in self.plan.order.tables if n in self.sources]
+            for i, each in enumerate(ordered):
+                each.before = ordered[:i]
+            self.__dict__["_sources_ordered"] = True
         name = column.name
         fk = next(
             (f for f in table.foreign_key_constraints if [c.name for c in f.columns] == [name]),
