@@ -32,8 +32,20 @@ def write_csv(path: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
-def seed(url: str, metadata: MetaData, spec: dict[str, int | TableSpec]) -> list[TableReport]:
-    """Create ``metadata``'s tables at ``url`` and seed ``spec`` in development."""
+class Crash(Exception):
+    """Stands for a process killed after a chunk was committed."""
+
+
+def seed(
+    url: str,
+    metadata: MetaData,
+    spec: dict[str, int | TableSpec],
+    *,
+    crash_after: int | None = None,
+    chunk_rows: int | None = None,
+) -> list[TableReport]:
+    """Create ``metadata``'s tables at ``url`` and seed ``spec`` in development; with
+    ``crash_after``, stop (rolling back) after that many committed chunks of ``chunk_rows``."""
     settings = resolve_settings(env="development", database_url=url, environ={})
     engine = engine_for(url)
     try:
@@ -41,11 +53,28 @@ def seed(url: str, metadata: MetaData, spec: dict[str, int | TableSpec]) -> list
         with engine.connect() as conn:
             ensure_bookkeeping(conn)
             conn.commit()
-            reports = seed_tables(
-                conn, metadata, spec, settings=settings, revision="t1", run_id="r1"
-            )
-            conn.commit()
-            return reports
+            commits = 0
+
+            def checkpoint() -> bool:
+                nonlocal commits
+                conn.commit()
+                commits += 1
+                if crash_after is not None and commits >= crash_after:
+                    raise Crash
+                return True
+
+            chunked: dict[str, Any] = {}
+            if chunk_rows is not None:
+                chunked = {"checkpoint": checkpoint, "chunk_rows": chunk_rows}
+            try:
+                reports = seed_tables(
+                    conn, metadata, spec, settings=settings, revision="t1", run_id="r1", **chunked
+                )
+                conn.commit()
+                return reports
+            except Crash:
+                conn.rollback()
+                return []
     finally:
         engine.dispose()
 

@@ -11,59 +11,11 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Integer, MetaData, String, Table, insert, select
 
 from seedlib import Source, TableSpec
-from seedlib.config import resolve_settings
 from seedlib.db import engine_for
-from seedlib.engine import seed_tables
 from seedlib.mask.sources import CsvSource, JsonLinesSource
 from seedlib.mask.verify import verify
-from seedlib.track.ledger import ensure_bookkeeping
 from tests.conftest import rows
-from tests.integration.test_masked_sources import write_csv
-
-
-class Crash(Exception):
-    """Stands for a process killed after a chunk was committed."""
-
-
-def seed(
-    url: str,
-    metadata: MetaData,
-    spec: dict[str, int | TableSpec],
-    *,
-    crash_after: int | None = None,
-    chunk_rows: int | None = None,
-) -> None:
-    """Create ``metadata``'s tables at ``url`` and seed ``spec`` in development; with
-    ``crash_after``, stop (rolling back) after that many committed chunks of ``chunk_rows``."""
-    settings = resolve_settings(env="development", database_url=url, environ={})
-    engine = engine_for(url)
-    try:
-        metadata.create_all(engine)
-        with engine.connect() as conn:
-            ensure_bookkeeping(conn)
-            conn.commit()
-            commits = 0
-
-            def checkpoint() -> bool:
-                nonlocal commits
-                conn.commit()
-                commits += 1
-                if crash_after is not None and commits >= crash_after:
-                    raise Crash
-                return True
-
-            chunked: dict[str, Any] = {}
-            if chunk_rows is not None:
-                chunked = {"checkpoint": checkpoint, "chunk_rows": chunk_rows}
-            try:
-                seed_tables(
-                    conn, metadata, spec, settings=settings, revision="t1", run_id="r1", **chunked
-                )
-                conn.commit()
-            except Crash:
-                conn.rollback()
-    finally:
-        engine.dispose()
+from tests.integration.test_masked_sources import seed, write_csv
 
 
 def documents(url: str, table: Table) -> list[Any]:

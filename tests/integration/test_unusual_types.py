@@ -15,14 +15,19 @@ from seedlib.exceptions import ConfigurationError
 from tests.conftest import execute, sorted_rows
 
 
-def test_mariadb_addresses_and_nullable_spatial_columns(mysql_url: str) -> None:
-    engine = engine_for(mysql_url)
+def require_mariadb(url: str, why: str) -> None:
+    """Skip unless the server is MariaDB (CI's is)."""
+    engine = engine_for(url)
     try:
         with engine.connect() as conn:
             if "MariaDB" not in str(conn.execute(text("SELECT VERSION()")).scalar()):
-                pytest.skip("INET4 and INET6 are MariaDB's")
+                pytest.skip(why)
     finally:
         engine.dispose()
+
+
+def test_mariadb_addresses_and_nullable_spatial_columns(mysql_url: str) -> None:
+    require_mariadb(mysql_url, "INET4 and INET6 are MariaDB's")
     execute(
         mysql_url,
         "CREATE TABLE hosts (v4 INET4, v6 INET6 NOT NULL, only_v4 INET4 UNIQUE)",
@@ -224,13 +229,7 @@ def test_text_holding_uuids_gets_uuids(db_url: str) -> None:
 
 
 def test_a_mariadb_key_defaulting_to_uuid_gets_uuids(mysql_url: str) -> None:
-    engine = engine_for(mysql_url)
-    try:
-        with engine.connect() as conn:
-            if "MariaDB" not in str(conn.execute(text("SELECT VERSION()")).scalar()):
-                pytest.skip("DEFAULT UUID() without parentheses is MariaDB's")
-    finally:
-        engine.dispose()
+    require_mariadb(mysql_url, "DEFAULT UUID() without parentheses is MariaDB's")
     execute(
         mysql_url,
         "CREATE TABLE t (id CHAR(36) PRIMARY KEY DEFAULT UUID(), name VARCHAR(20))",
